@@ -1,0 +1,113 @@
+"""Whoosh analysis of normalised text: a character field for exact matching, a word field for ranking.
+
+Both tokenizers follow Whoosh's token contract: one reused `Token`, every field reset per token, positions
+that go up by one from `start_pos`, and `startchar`/`endchar` into the value when `chars=True`.
+
+- `chars`: every character of a block's normalised text is a token, so a query is a run of consecutive
+  positions and a phrase over characters is exactly a substring search. The value is the block's own
+  text, `SEPARATOR`, then its lookahead (the start of the next block). Own characters take positions
+  `OWN_END - len(own)` … `OWN_END - 1` and lookahead characters `OWN_END` onwards, so "this match starts
+  in this block" is the test `position < OWN_END`, the same for every document.
+- words: jieba words (dictionary only, no HMM guesses, no stop words, no stemming) are kept as word
+  boundaries beside each block, for ranking and `--words`: a match that starts and ends on boundaries is
+  a whole word or a run of whole words.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import pickle
+from collections.abc import Iterator
+
+from whoosh.analysis import Token, Tokenizer
+from whoosh.formats import _INT_SIZE, Positions
+
+SEPARATOR = "\uffff"  # a noncharacter; normalisation turns any U+FFFF in the text into U+FFFD
+OWN_END = 1 << 16  # position after a block's last own character; blocks are about half as long
+
+
+class CharTokenizer(Tokenizer):
+    """One token per character of `own SEPARATOR lookahead`, own characters ending at OWN_END."""
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        own, _, lookahead = value.partition(SEPARATOR)
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        position = start_pos + OWN_END - len(own)
+        char_offset = start_char
+        for part in (own, lookahead):
+            for char in part:
+                token.text = char
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = char
+                if positions:
+                    token.pos = position
+                if chars:
+                    token.startchar = char_offset
+                    token.endchar = char_offset + 1
+                yield token
+                position += 1
+                char_offset += 1
+            char_offset += len(SEPARATOR)
+
+
+class CharPositions(Positions):
+    """Whoosh's Positions format, decoded with itertools.accumulate: a block's lists are long."""
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        if not valuestring.endswith(b"."):
+            valuestring += b"."
+        return list(itertools.accumulate(pickle.loads(valuestring[_INT_SIZE:])))
+
+
+def chars_value(own: str, lookahead: str) -> str:
+    """The `chars` field value of a block."""
+    return own + SEPARATOR + lookahead
+
+
+@functools.cache
+def segmenter():
+    """jieba's tokenizer, built on first use (loading its dictionary takes most of a second)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def segment(text: str) -> list[tuple[str, int, int]]:
+    """jieba words of normalised text as (word, start, end), whitespace dropped."""
+    words = []
+    start = 0
+    for word in segmenter().cut(text, HMM=False):
+        end = start + len(word)
+        if not word.isspace():
+            words.append((word, start, end))
+        start = end
+    return words
+
+
+def word_boundaries(text: str) -> bytes:
+    """One byte per offset 0…len(text): 1 where a jieba word starts or ends, else 0."""
+    bounds = bytearray(len(text) + 1)
+    for _, start, end in segment(text):
+        bounds[start] = 1
+        bounds[end] = 1
+    return bytes(bounds)

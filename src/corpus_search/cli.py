@@ -1,0 +1,261 @@
+"""The `cs` command: parse options, call the API, choose a printer, map errors to exit codes.
+
+Exit codes are grep's: 0 something matched, 1 nothing did, 2 an error (one line on stderr, `cs: …`).
+A reader that goes away (`cs search … | head`) is a normal end, and Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+
+import click
+
+EXIT_MATCH = 0
+EXIT_NO_MATCH = 1
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+DEFAULT_LIMIT = 20
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    envvar="CS_INDEX",
+    default="index",
+    show_default=True,
+    metavar="PATH",
+    help="Index directory (or set CS_INDEX).",
+)
+
+
+class CsGroup(click.Group):
+    """Runs a command and turns every way it can end into an exit code and at most one stderr line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from .errors import CorpusSearchError
+
+        debug = "--debug" in (sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(args, prog_name or "cs", complete_var, standalone_mode=False, **extra)
+        except CorpusSearchError as error:
+            if debug:
+                traceback.print_exc()
+            code = _fail(str(error))
+        except click.exceptions.Exit as done:
+            code = done.exit_code
+        except click.ClickException as error:
+            code = _fail(error.format_message() + _usage_hint(error))
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            click.echo("cs: interrupted", err=True)
+            code = EXIT_INTERRUPTED
+        except BrokenPipeError:
+            _silence_stdout()
+            code = EXIT_MATCH
+        except Exception as error:  # a bug: still one line, unless --debug asks for the traceback
+            if debug:
+                traceback.print_exc()
+            code = _fail(f"internal error: {type(error).__name__}: {error} (run with --debug for details)")
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+        sys.exit(code if isinstance(code, int) else EXIT_MATCH)
+
+
+def _fail(message: str) -> int:
+    click.echo("cs: " + " ".join(message.split("\n")).strip(), err=True)
+    return EXIT_ERROR
+
+
+def _usage_hint(error: click.ClickException) -> str:
+    context = getattr(error, "ctx", None)
+    if context is None:
+        return ""
+    return f" (see: {context.command_path} --help)"
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush stays quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+@click.group(cls=CsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="corpus-search", prog_name="cs")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+def cli(debug: bool) -> None:
+    """Search Chinese text in either script: as exact as grep, ranked like a search engine."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@index_option
+@click.option("--glob", "pattern", default="*.txt", show_default=True, help="File names to index.")
+@click.option("--encoding", help="Decode every file with this encoding instead of detecting it.")
+@click.option("--follow", is_flag=True, help="Follow symbolic links.")
+@click.option("--rebuild", is_flag=True, help="Start the index afresh instead of updating it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
+def index(
+    paths: tuple[str, ...], index_dir: str, pattern: str, encoding: str | None, follow: bool, rebuild: bool, quiet: bool
+) -> int:
+    """Build or update the index from the text files under PATHS.
+
+    The index mirrors PATHS: new and changed files are indexed, deleted ones removed, unchanged ones
+    skipped. With no PATHS, the paths of the last run are indexed again.
+    """
+    from .errors import CorpusSearchError
+    from .store import build_index, index_roots
+
+    roots = list(paths) or index_roots(index_dir)
+    if not roots:
+        raise CorpusSearchError("nothing to index — run: cs index DIR")
+    if encoding:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise CorpusSearchError(f"unknown encoding: {encoding}") from None
+    progress = _Progress() if not quiet and sys.stderr.isatty() else None
+    report = build_index(
+        roots, index_dir, pattern=pattern, encoding=encoding, follow_links=follow, rebuild=rebuild, progress=progress
+    )
+    if progress:
+        progress.finish()
+    for warning in report.warnings:
+        click.echo(f"cs: warning: {warning}", err=True)
+    if not quiet:
+        click.echo(
+            f"indexed {report.files} files ({report.added} added, {report.updated} updated, "
+            f"{report.removed} removed, {report.unchanged} unchanged): {report.chars:,} characters, "
+            f"{report.passages:,} passages in {report.seconds:.1f} s → {index_dir}",
+            err=True,
+        )
+    return EXIT_MATCH
+
+
+class _Progress:
+    """A one-line progress report on a terminal's stderr: files, characters, and time left."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __call__(self, files_done: int, files_total: int, bytes_done: int, bytes_total: int) -> None:
+        elapsed = time.monotonic() - self.started
+        left = elapsed * (bytes_total - bytes_done) / bytes_done if bytes_done else 0.0
+        click.echo(
+            f"\rindexing {files_done}/{files_total} files, {bytes_done / 1e6:.1f}/{bytes_total / 1e6:.1f} MB, "
+            f"about {left:.0f} s left \x1b[K",
+            err=True,
+            nl=False,
+        )
+
+    def finish(self) -> None:
+        click.echo("\r\x1b[K", err=True, nl=False)
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@index_option
+@click.option(
+    "--limit",
+    "-n",
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Hits to show; 0 shows all.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per hit.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the output.",
+)
+@click.option("--count", "-c", "count_only", is_flag=True, help="Print path:count (hits per file) only.")
+@click.option("--files-with-matches", "-l", "files_only", is_flag=True, help="Print only the paths of files with hits.")
+@click.option("--words", "-w", "whole_words", is_flag=True, help="Match only whole words (jieba's segmentation).")
+@click.option(
+    "--to", "script", type=click.Choice(["s", "t"]), help="Show passages in simplified (s) or traditional (t) script."
+)
+@click.option("--explain", is_flag=True, help="Print the parsed query on stderr before searching.")
+def search(
+    query: tuple[str, ...],
+    index_dir: str,
+    limit: int,
+    as_json: bool,
+    color: str,
+    count_only: bool,
+    files_only: bool,
+    whole_words: bool,
+    script: str | None,
+    explain: bool,
+) -> int:
+    """Search the index; QUERY words are ANDed (see README: "phrases", OR, NOT, -term, parentheses)."""
+    from . import output
+    from .query import explain as explained
+    from .query import parse
+    from .search import Searcher
+
+    node = parse(" ".join(query))
+    if explain:
+        click.echo(f"query: {explained(node)}", err=True)
+    form = "json" if as_json else "color" if _use_color(color) else "plain"
+    stdout = click.get_text_stream("stdout")
+    with Searcher(index_dir) as searcher:
+        result = searcher.run(node, whole_words)
+        if count_only:
+            output.write_counts(result.counts(), stdout, form)
+        elif files_only:
+            output.write_paths(result.counts(), stdout, form)
+        else:
+            shown = None if limit == 0 else limit
+            hits = result.hits(shown)
+            if script:
+                hits = (_in_script(hit, script) for hit in hits)
+            written = output.write_hits(hits, stdout, form)
+            if written < result.total:
+                click.echo(f"{written} of {result.total} hits (--limit 0 shows all)", err=True)
+        return EXIT_MATCH if result.total else EXIT_NO_MATCH
+
+
+def _use_color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    return click.get_text_stream("stdout").isatty()
+
+
+def _in_script(hit, script: str):
+    """The hit with its passage and match texts converted to the chosen script (offsets unchanged)."""
+    from dataclasses import replace
+
+    from .normalize import to_script
+
+    text = to_script(hit.passage.text, script)
+    matches = tuple(replace(match, text=text[match.start : match.end]) for match in hit.matches)
+    return replace(hit, passage=replace(hit.passage, text=text), matches=matches)
+
+
+@cli.command()
+@index_option
+def info(index_dir: str) -> int:
+    """Show what an index holds."""
+    from .store import index_info
+
+    details = index_info(index_dir)
+    click.echo(f"index:    {details.index_dir}")
+    click.echo(f"paths:    {' '.join(details.roots)}")
+    click.echo(f"files:    {details.files:,}")
+    click.echo(f"chars:    {details.chars:,}")
+    click.echo(f"passages: {details.passages:,}")
+    click.echo(f"size:     {details.bytes:,} bytes")
+    return EXIT_MATCH
+
+
+main = cli

@@ -1,0 +1,139 @@
+"""The matching contract: documents and queries are normalised the same way, and matched by substring.
+
+`normalize(text)` returns the normalised text and `to_original`, where `to_original[i]` is the index in
+`text` of normalised character i (plus a sentinel, `len(text)`, at the end). Three steps, in this order:
+
+1. whitespace (spaces, ideographic spaces, line breaks, blank lines, zero-width spaces) is removed where
+   either neighbour is a CJK character or CJK punctuation, and collapsed to one space elsewhere, so
+   `建\\n\\n立健全` reads 建立健全 and `72 名` reads 72名; leading and trailing whitespace goes;
+2. full-width ASCII becomes half-width and letters become lower case (one character to one character);
+3. traditional script becomes simplified with OpenCC `t2s`, a whole text at a time (its phrase tables
+   depend on context). `t2s` maps every character to exactly one character, so offsets survive it.
+
+Step 1 looks at the original characters, so a full-width comma counts as CJK punctuation even though
+step 2 turns it into `,`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+# Whitespace as Python's regex sees it, plus the zero-width space and a stray byte-order mark, which
+# PDF extraction leaves inside words.
+_WHITESPACE_RUN = re.compile(r"[\s\u200b\ufeff]+")
+
+# (first, last) code points that count as CJK for the whitespace rule.
+_CJK_RANGES = (
+    (0x2E80, 0x2FFF),  # radicals, ideographic description characters
+    (0x3000, 0x303F),  # CJK symbols and punctuation
+    (0x3040, 0x31FF),  # kana, bopomofo, strokes
+    (0x3200, 0x4DBF),  # enclosed CJK, compatibility, extension A
+    (0x4E00, 0x9FFF),  # unified ideographs
+    (0xF900, 0xFAFF),  # compatibility ideographs
+    (0xFE10, 0xFE1F),  # vertical forms
+    (0xFE30, 0xFE4F),  # CJK compatibility forms
+    (0xFF00, 0xFFEF),  # full-width and half-width forms
+    (0x20000, 0x3FFFF),  # extensions B and later
+)
+# Punctuation from General Punctuation and Latin-1 that Chinese text uses as its own: quotes, ellipsis,
+# dashes and the middle dot.
+_CJK_PUNCTUATION = frozenset("\u2014\u2015\u2018\u2019\u201c\u201d\u2026\u2027\u00b7")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """Normalised text and, for each of its characters, the index of the original character."""
+
+    text: str
+    to_original: list[int]
+
+
+def is_cjk(char: str) -> bool:
+    """True for a Han character, kana, CJK punctuation or full-width punctuation."""
+    if char in _CJK_PUNCTUATION:
+        return True
+    code = ord(char)
+    if char.isalnum() and 0xFF00 <= code <= 0xFFEF and code < 0xFF61:
+        return False  # full-width letters and digits fold to ASCII, and space around them stays
+    return any(first <= code <= last for first, last in _CJK_RANGES)
+
+
+def is_han(char: str) -> bool:
+    """True for a Han ideograph (unified, extension A, compatibility, extension B and later)."""
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF
+    )
+
+
+# Full-width ASCII to ASCII. U+FFFF is a noncharacter the index uses as a separator, so text never
+# carries it. U+0130 (İ) is the one character whose lower() is two characters long.
+_WIDTH_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0xFFFF: 0xFFFD, 0x130: ord("i")}
+
+
+@functools.cache
+def _converter(conversion: str):
+    from opencc import OpenCC
+
+    return OpenCC(conversion)
+
+
+def _convert_keeping_length(text: str, conversion: str) -> str:
+    """OpenCC conversion that maps one character to one character, so offsets stay valid."""
+    converter = _converter(conversion)
+    converted = converter.convert(text)
+    if len(converted) == len(text):
+        return converted
+    # Never seen with t2s; phrase tables of other conversions may change a length, so fall back
+    # to character by character.
+    pieces = []
+    for char in text:
+        one = converter.convert(char)
+        pieces.append(one if len(one) == 1 else char)
+    return "".join(pieces)
+
+
+def to_simplified(text: str) -> str:
+    """OpenCC t2s, a whole text at a time, one character in and one out."""
+    return _convert_keeping_length(text, "t2s")
+
+
+def to_script(text: str, script: str) -> str:
+    """Text shown in simplified (`s`) or traditional (`t`) script, same length as given."""
+    return _convert_keeping_length(text, "t2s" if script == "s" else "s2t")
+
+
+def join_whitespace(text: str) -> tuple[str, list[int]]:
+    """Step 1: drop whitespace next to CJK, collapse it to one space elsewhere; keep the offsets."""
+    pieces: list[str] = []
+    to_original: list[int] = []
+    kept_from = 0
+    for run in _WHITESPACE_RUN.finditer(text):
+        start, end = run.span()
+        pieces.append(text[kept_from:start])
+        to_original.extend(range(kept_from, start))
+        kept_from = end
+        if start == 0 or end == len(text):
+            continue
+        if is_cjk(text[start - 1]) or is_cjk(text[end]):
+            continue
+        pieces.append(" ")
+        to_original.append(start)
+    pieces.append(text[kept_from:])
+    to_original.extend(range(kept_from, len(text)))
+    to_original.append(len(text))
+    return "".join(pieces), to_original
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise for matching; see the module docstring for the three steps."""
+    joined, to_original = join_whitespace(text)
+    folded = joined.translate(_WIDTH_TABLE).lower()
+    return Normalized(to_simplified(folded), to_original)
+
+
+def normalize_query(text: str) -> str:
+    """The normalised form of a query term: the same steps as for documents."""
+    return normalize(text).text

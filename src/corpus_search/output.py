@@ -1,0 +1,157 @@
+"""Printers: they format Hits and write them to a stream; they never touch the index.
+
+Three forms, chosen once by the CLI:
+
+- `color` (a terminal): `path:line:` in colour, then the passage on one line with every match
+  highlighted. Line breaks inside the passage are shown as spaces.
+- `plain` (piped): `path:line:passage`, one hit per line, no escape codes, so `grep`, `cut -d: -f1` and
+  `sort` work on it.
+- `json`: JSON Lines, one object per hit::
+
+      {"path": "seeds/003.txt", "line": 11, "text": "…成立临时党支部…", "score": 7.1,
+       "matches": [{"line": 11, "start": 3, "end": 8, "text": "临时党支部"}]}
+
+  `text` is the passage exactly as in the file (original script and characters, line breaks included).
+  `start`/`end` are character offsets (Python string indices) into `text`, half-open, sorted, so
+  `text[start:end] == match["text"]`; `line` of a match is the file line where it starts, and `line` of
+  the hit is the line of its first match. Every occurrence of a query term in the passage is listed.
+
+In the `color` and `plain` forms a path or passage never carries a raw control character: line breaks
+and tabs become spaces in passages, and any other control character (ANSI escapes included) is written
+as `\\xNN`; in paths, `\\`, newlines, tabs and control characters are written as `\\\\`, `\\n`, `\\t`, `\\xNN`,
+so every hit stays on one line. JSON needs no such care: its strings are escaped by the format.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import TextIO
+
+from .model import Hit
+
+PATH_COLOR = "\x1b[35m"
+LINE_COLOR = "\x1b[32m"
+MATCH_COLOR = "\x1b[1;31m"
+RESET = "\x1b[0m"
+MAX_SHOWN = 200  # characters of a passage shown on a terminal or in a pipe
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_PATH_UNSAFE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape_control(match: re.Match) -> str:
+    return f"\\x{ord(match.group()):02x}" if ord(match.group()) < 0x100 else f"\\u{ord(match.group()):04x}"
+
+
+def shown_path(path: str) -> str:
+    """A path safe on one line: backslash, newline, tab and control characters escaped."""
+
+    def escape(match: re.Match) -> str:
+        char = match.group()
+        return {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(char) or _escape_control(match)
+
+    return _PATH_UNSAFE.sub(escape, path)
+
+
+def shown_text(text: str) -> str:
+    """Passage text for one line: line breaks and tabs as spaces, other control characters escaped."""
+    return _CONTROL.sub(_escape_control, _LINE_BREAK.sub(" ", text).replace("\t", " "))
+
+
+def _clip(hit: Hit) -> tuple[int, int]:
+    """The part of the passage to show: all of it, or MAX_SHOWN characters around the first match."""
+    length = len(hit.passage.text)
+    if length <= MAX_SHOWN:
+        return 0, length
+    first = hit.matches[0].start if hit.matches else 0
+    start = max(0, min(first - MAX_SHOWN // 4, length - MAX_SHOWN))
+    return start, start + MAX_SHOWN
+
+
+def _shown_passage(hit: Hit, highlight: bool) -> str:
+    start, end = _clip(hit)
+    text = hit.passage.text
+    pieces = ["…"] if start > 0 else []
+    cursor = start
+    if highlight:
+        for match in _merged(hit, start, end):
+            pieces.append(shown_text(text[cursor : match[0]]))
+            pieces.append(MATCH_COLOR + shown_text(text[match[0] : match[1]]) + RESET)
+            cursor = match[1]
+    pieces.append(shown_text(text[cursor:end]))
+    if end < len(text):
+        pieces.append("…")
+    return "".join(pieces)
+
+
+def _merged(hit: Hit, start: int, end: int) -> list[tuple[int, int]]:
+    """Match spans inside [start, end), overlapping ones merged, for highlighting."""
+    spans: list[tuple[int, int]] = []
+    for match in hit.matches:
+        left, right = max(match.start, start), min(match.end, end)
+        if left >= right:
+            continue
+        if spans and left <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], right))
+        else:
+            spans.append((left, right))
+    return spans
+
+
+def hit_line(hit: Hit, color: bool) -> str:
+    """One hit as `path:line:passage`, coloured or plain."""
+    path, line = shown_path(hit.passage.path), str(hit.line)
+    if color:
+        return f"{PATH_COLOR}{path}{RESET}:{LINE_COLOR}{line}{RESET}:{_shown_passage(hit, True)}"
+    return f"{path}:{line}:{_shown_passage(hit, False)}"
+
+
+def hit_json(hit: Hit) -> str:
+    """One hit as a JSON object on one line (see the module docstring for the fields)."""
+    return json.dumps(
+        {
+            "path": hit.passage.path,
+            "line": hit.line,
+            "text": hit.passage.text,
+            "score": round(hit.score, 4),
+            "matches": [
+                {"line": match.line, "start": match.start, "end": match.end, "text": match.text}
+                for match in hit.matches
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def write_hits(hits: Iterable[Hit], stream: TextIO, form: str) -> int:
+    """Write hits in `form` (`color`, `plain` or `json`); returns how many were written."""
+    written = 0
+    for hit in hits:
+        stream.write((hit_json(hit) if form == "json" else hit_line(hit, form == "color")) + "\n")
+        written += 1
+    return written
+
+
+def write_counts(counts: dict[str, int], stream: TextIO, form: str) -> None:
+    """`path:count` per file (or one JSON object per file)."""
+    for path, count in counts.items():
+        if form == "json":
+            stream.write(json.dumps({"path": path, "count": count}, ensure_ascii=False) + "\n")
+        elif form == "color":
+            stream.write(f"{PATH_COLOR}{shown_path(path)}{RESET}:{count}\n")
+        else:
+            stream.write(f"{shown_path(path)}:{count}\n")
+
+
+def write_paths(paths: Iterable[str], stream: TextIO, form: str) -> None:
+    """One path per line (or one JSON object per file)."""
+    for path in paths:
+        if form == "json":
+            stream.write(json.dumps({"path": path}, ensure_ascii=False) + "\n")
+        elif form == "color":
+            stream.write(f"{PATH_COLOR}{shown_path(path)}{RESET}\n")
+        else:
+            stream.write(shown_path(path) + "\n")
