@@ -6,6 +6,7 @@ A reader that goes away (`cs search … | head`) is a normal end, and Ctrl-C exi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -129,9 +130,9 @@ def index(
         click.echo(f"cs: warning: {warning}", err=True)
     if not quiet:
         click.echo(
-            f"indexed {report.files} files ({report.added} added, {report.updated} updated, "
-            f"{report.removed} removed, {report.unchanged} unchanged): {report.chars:,} characters, "
-            f"{report.passages:,} passages in {report.seconds:.1f} s → {index_dir}",
+            f"{report.files} files ({report.added} added, {report.updated} updated, {report.removed} removed, "
+            f"{report.unchanged} unchanged): indexed {report.chars:,} characters in {report.passages:,} passages, "
+            f"{report.seconds:.1f} s → {index_dir}",
             err=True,
         )
     return EXIT_MATCH
@@ -157,7 +158,7 @@ class _Progress:
         click.echo("\r\x1b[K", err=True, nl=False)
 
 
-@cli.command()
+@cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1, required=True)
 @index_option
 @click.option(
@@ -201,12 +202,15 @@ def search(
     from .query import parse
     from .search import Searcher
 
+    for word in query:
+        if word.startswith("--") and len(word) > 2:
+            raise click.NoSuchOption(word.split("=")[0])
     node = parse(" ".join(query))
     if explain:
         click.echo(f"query: {explained(node)}", err=True)
     form = "json" if as_json else "color" if _use_color(color) else "plain"
-    stdout = click.get_text_stream("stdout")
-    with Searcher(index_dir) as searcher:
+    stdout = sys.stdout
+    with Searcher(index_dir) as searcher, _reader_may_leave():
         result = searcher.run(node, whole_words)
         if count_only:
             output.write_counts(result.counts(), stdout, form)
@@ -219,8 +223,18 @@ def search(
                 hits = (_in_script(hit, script) for hit in hits)
             written = output.write_hits(hits, stdout, form)
             if written < result.total:
+                stdout.flush()  # the summary comes after the hits, even when both streams are one pipe
                 click.echo(f"{written} of {result.total} hits (--limit 0 shows all)", err=True)
         return EXIT_MATCH if result.total else EXIT_NO_MATCH
+
+
+@contextlib.contextmanager
+def _reader_may_leave():
+    """`cs search … | head`: when the reader goes away, stop quietly (Click would exit 1)."""
+    try:
+        yield
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 def _use_color(choice: str) -> bool:
@@ -228,7 +242,7 @@ def _use_color(choice: str) -> bool:
         return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
-    return click.get_text_stream("stdout").isatty()
+    return sys.stdout.isatty()
 
 
 def _in_script(hit, script: str):

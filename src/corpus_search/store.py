@@ -167,6 +167,7 @@ def build_index(
 
     started = time.perf_counter()
     report = IndexReport()
+    roots = [os.path.normpath(root) for root in roots]
     os.makedirs(index_dir, exist_ok=True)
     manifest = {"format": FORMAT_VERSION, "roots": [], "files": {}} if rebuild else _load_manifest(index_dir)
     if rebuild or not whoosh_index.exists_in(index_dir):

@@ -1,0 +1,71 @@
+"""Shared fixtures: the real seeds and corpus, and indexes built from them once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corpus_search import build_index
+from corpus_search.search import Searcher
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+# A slice of the corpus that keeps every quirk (CRLF, hard wraps, ideographic spaces, traditional
+# script, blank lines between poems) and indexes in seconds: all four novels and eight poem files.
+SAMPLE_TANG = [f"全唐诗_poet.tang.{n}.txt" for n in (0, 1000, 5000, 10000, 20000, 30000, 40000, 57000)]
+
+
+def _required(path: Path) -> Path:
+    if not path.is_dir():
+        pytest.fail(f"test data not found: looked for {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return _required(ROOT / "seeds")
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return _required(SHARED / "corpus")
+
+
+@pytest.fixture(scope="session")
+def sample_dir(corpus_dir: Path, seeds_dir: Path, tmp_path_factory) -> Path:
+    """Links to the corpus sample and the seeds, so paths in hits are short and stable."""
+    sample = tmp_path_factory.mktemp("sample")
+    (sample / "novels").mkdir()
+    (sample / "tang").mkdir()
+    (sample / "seeds").mkdir()
+    for novel in sorted((corpus_dir / "novels").glob("*.txt")):
+        os.symlink(novel, sample / "novels" / novel.name)
+    for name in SAMPLE_TANG:
+        os.symlink(_required(corpus_dir / "tang") / name, sample / "tang" / name)
+    for seed in sorted(seeds_dir.glob("*.txt")):
+        shutil.copy(seed, sample / "seeds" / seed.name)
+    return sample
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_dir: Path, tmp_path_factory) -> str:
+    index_dir = str(tmp_path_factory.mktemp("sample-index") / "index")
+    build_index([str(sample_dir)], index_dir, follow_links=True)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def sample_searcher(sample_index: str):
+    with Searcher(sample_index) as searcher:
+        yield searcher
+
+
+@pytest.fixture(scope="session")
+def seeds_index(seeds_dir: Path, tmp_path_factory) -> str:
+    index_dir = str(tmp_path_factory.mktemp("seeds-index") / "index")
+    build_index([str(seeds_dir)], index_dir)
+    return index_dir

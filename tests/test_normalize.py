@@ -1,0 +1,73 @@
+"""The matching contract: what normalisation does to text, and that offsets lead back to the original."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpus_search.loader import read_text
+from corpus_search.normalize import is_cjk, normalize
+
+
+def test_pdf_line_breaks_inside_words_are_joined():
+    assert normalize("建\n\n立健全").text == "建立健全"
+    assert normalize("彭城\n\n先锋").text == "彭城先锋"
+
+
+def test_spaces_around_numbers_next_to_han_are_removed():
+    assert normalize("72 名").text == "72名"
+    assert normalize("全市共有 629 名基层干部").text == "全市共有629名基层干部"
+
+
+def test_hard_wrapped_novel_lines_are_joined():
+    assert normalize("惯\r\n\r\n    看秋月春风").text == "惯看秋月春风"
+
+
+def test_whitespace_between_latin_words_collapses_to_one_space():
+    assert normalize("  Hello \t\n  World  ").text == "hello world"
+
+
+def test_traditional_becomes_simplified():
+    assert normalize("臨時黨組織").text == "临时党组织"
+
+
+def test_full_width_ascii_becomes_half_width_and_lower_case():
+    assert normalize("ＣＯＶＩＤ－１９").text == "covid-19"
+    assert normalize("ＡＢＣ def").text == "abc def"
+
+
+def test_ideographic_space_counts_as_whitespace():
+    assert normalize("党\u3000支部").text == "党支部"
+
+
+def test_full_width_punctuation_is_cjk_but_full_width_letters_are_not():
+    assert is_cjk("，") and is_cjk("。") and is_cjk("“")
+    assert not is_cjk("Ａ") and not is_cjk("a")
+
+
+def test_offsets_point_at_the_original_characters():
+    text = "臨時\n\n黨組織 ＡＢ"
+    normalized = normalize(text)
+    assert normalized.text == "临时党组织ab"
+    assert [text[i] for i in normalized.to_original[:-1]] == list("臨時黨組織ＡＢ")
+    assert normalized.to_original[-1] == len(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("臨时黨党组 \n\r\u3000\tＡa1，。“"), max_size=40))
+def test_to_original_rises_and_stays_in_bounds(text):
+    normalized = normalize(text)
+    to_original = normalized.to_original
+    assert len(to_original) == len(normalized.text) + 1
+    assert all(a < b for a, b in zip(to_original, to_original[1:], strict=False))
+    assert all(0 <= index <= len(text) for index in to_original)
+    for index, char in enumerate(normalized.text):
+        original = text[to_original[index]]
+        assert char == " " if original.isspace() else normalize(original).text == char
+
+
+def test_normalising_twice_changes_nothing_on_real_text(corpus_dir):
+    for path in [corpus_dir / "novels" / "红楼梦.txt", corpus_dir / "tang" / "全唐诗_poet.tang.0.txt"]:
+        sample = read_text(str(path))[:20000]
+        once = normalize(sample).text
+        assert normalize(once).text == once

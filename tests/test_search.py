@@ -1,0 +1,185 @@
+"""Search against an oracle: a plain substring scan over the normalised text of real files."""
+
+from __future__ import annotations
+
+import bisect
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from corpus_search import build_index, search
+from corpus_search.loader import line_starts, read_text
+from corpus_search.normalize import is_han, normalize, to_script
+from corpus_search.search import Searcher
+
+
+class OracleFile:
+    """One file's normalised text, with what is needed to name the original line of an offset."""
+
+    def __init__(self, path: str):
+        self.path = path
+        text = read_text(path)
+        normalized = normalize(text)
+        self.text = normalized.text
+        self.to_original = normalized.to_original
+        self.line_offsets = line_starts(text)
+        self.original = text
+
+    def line_at(self, index: int) -> int:
+        return bisect.bisect_right(self.line_offsets, self.to_original[index]) + 1
+
+    def starts(self, needle: str) -> set[tuple[str, int]]:
+        found = set()
+        at = self.text.find(needle)
+        while at >= 0:
+            found.add((self.path, self.line_at(at)))
+            at = self.text.find(needle, at + 1)
+        return found
+
+    def spans_line_break(self, start: int, length: int) -> bool:
+        first, last = self.to_original[start], self.to_original[start + length - 1]
+        return any(char in "\r\n" for char in self.original[first:last])
+
+
+@pytest.fixture(scope="session")
+def oracle(sample_dir: Path) -> list[OracleFile]:
+    paths = sorted(str(path) for path in sample_dir.rglob("*.txt"))
+    with ProcessPoolExecutor(2) as pool:
+        return list(pool.map(OracleFile, paths))
+
+
+@pytest.fixture(scope="session")
+def wrapped_starts(oracle: list[OracleFile]) -> list[tuple[int, int]]:
+    """(file, offset) of Han pairs whose original characters have a line break between them."""
+    found = []
+    for number, entry in enumerate(oracle):
+        for index in range(len(entry.text) - 1):
+            if (
+                entry.to_original[index + 1] - entry.to_original[index] > 1
+                and entry.spans_line_break(index, 2)
+                and is_han(entry.text[index])
+                and is_han(entry.text[index + 1])
+            ):
+                found.append((number, index))
+    return found
+
+
+def oracle_starts(oracle: list[OracleFile], typed: str) -> set[tuple[str, int]]:
+    needle = normalize(typed).text
+    found: set[tuple[str, int]] = set()
+    for entry in oracle:
+        found |= entry.starts(needle)
+    return found
+
+
+def hit_starts(searcher: Searcher, query: str) -> set[tuple[str, int]]:
+    found = set()
+    for hit in searcher.run(query).hits():
+        assert hit.matches, f"hit without a match for {query!r}: {hit.passage}"
+        found |= {(hit.passage.path, match.line) for match in hit.matches}
+    return found
+
+
+@st.composite
+def han_substring(draw, oracle: list[OracleFile], wrapped: list[tuple[int, int]]) -> str:
+    """A 2–8 character Han substring of a real file, sometimes across a line break, in either script."""
+    length = draw(st.integers(2, 8))
+    if wrapped and draw(st.booleans()):
+        number, break_at = draw(st.sampled_from(wrapped))
+        start = break_at - draw(st.integers(0, length - 2))
+    else:
+        number = draw(st.integers(0, len(oracle) - 1))
+        start = draw(st.integers(0, max(0, len(oracle[number].text) - length)))
+    text = oracle[number].text[max(0, start) : max(0, start) + length]
+    assume(len(text) == length and all(is_han(char) for char in text))
+    return to_script(text, "t") if draw(st.booleans()) else text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_terms_find_exactly_what_a_substring_scan_finds(data, oracle, wrapped_starts, sample_searcher):
+    query = data.draw(han_substring(oracle, wrapped_starts))
+    assert hit_starts(sample_searcher, query) == oracle_starts(oracle, query)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_two_terms_find_passages_holding_both(data, oracle, wrapped_starts, sample_searcher):
+    first = data.draw(han_substring(oracle, wrapped_starts))
+    second = data.draw(han_substring(oracle, wrapped_starts))
+    hits = list(sample_searcher.run(f"{first} {second}").hits())
+    first_norm, second_norm = normalize(first).text, normalize(second).text
+    # Precision: every hit holds both terms; recall: every passage holding both is a hit.
+    for hit in hits:
+        shown = {normalize(match.text).text for match in hit.matches}
+        assert {first_norm, second_norm} <= shown
+    expected = {key for key in sample_searcher.occurrences(first_norm, False)} & {
+        key for key in sample_searcher.occurrences(second_norm, False)
+    }
+    assert len(hits) == len(expected)
+
+
+def test_wrapped_lines_are_part_of_the_sample(wrapped_starts):
+    assert len(wrapped_starts) > 1000
+
+
+def test_every_span_is_the_query_term(sample_searcher):
+    for query in ["看秋月春风", "孫悟空", "宝玉 黛玉", "明月 OR 清風", "行者 -八戒"]:
+        terms = [normalize(term).text for term in query.replace("OR", " ").split() if not term.startswith("-")]
+        result = sample_searcher.run(query)
+        assert result.total > 0, query
+        for hit in result.hits(50):
+            for match in hit.matches:
+                assert hit.passage.text[match.start : match.end] == match.text
+                assert normalize(match.text).text in terms
+
+
+def test_a_term_found_across_a_hard_wrap_is_shown_as_written(sample_searcher):
+    [hit] = sample_searcher.run("惯看秋月春风").hits()
+    assert hit.passage.path.endswith("三国演义.txt")
+    assert hit.line == 9
+    assert [match.text for match in hit.matches] == ["惯\r\n\r\n    看秋月春风"]
+
+
+def test_negation_removes_passages(sample_searcher):
+    with_both = sample_searcher.run("行者 八戒").total
+    assert sample_searcher.run("行者").total == sample_searcher.run("行者 -八戒").total + with_both
+    assert sample_searcher.run("行者 NOT 八戒").total == sample_searcher.run("行者 -八戒").total
+
+
+def test_or_is_the_union(sample_searcher):
+    either = sample_searcher.run("黛玉 OR 宝钗").total
+    both = sample_searcher.run("黛玉 宝钗").total
+    assert either == sample_searcher.run("黛玉").total + sample_searcher.run("宝钗").total - both
+
+
+def test_a_phrase_keeps_its_terms_together(tmp_path):
+    (tmp_path / "a.txt").write_text("临时的党支部成立了。\n\n临时党支部成立了。\n", encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    build_index([str(tmp_path)], index_dir)
+    assert sorted(hit.line for hit in search("临时 党支部", index_dir)) == [1, 3]
+    assert [hit.line for hit in search('"临时 党支部"', index_dir)] == [3]
+
+
+def test_a_whole_word_outranks_a_match_inside_a_word(tmp_path):
+    # Same length, one occurrence each: jieba cuts the first line 老人 / 才能 / 走 / 了 and the second
+    # 他 / 是 / 人才 / 啊, so only the second holds 人才 as a word.
+    (tmp_path / "a.txt").write_text("老人才能走了。\n\n他是人才啊。\n", encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    build_index([str(tmp_path)], index_dir)
+    assert [hit.line for hit in search("人才", index_dir)] == [3, 1]
+    assert [hit.line for hit in search("人才", index_dir, whole_words=True)] == [3]
+
+
+def test_a_match_may_run_from_one_passage_into_the_next(tmp_path):
+    # The first sentence is long enough to end a passage at its 。
+    (tmp_path / "a.txt").write_text("甲" * 100 + "他说完了。你好世界\n", encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    build_index([str(tmp_path)], index_dir)
+    [hit] = search("完了。你好", index_dir)
+    assert (hit.line, [match.text for match in hit.matches]) == (1, ["完了。你好"])
+    assert hit.passage.text == "甲" * 100 + "他说完了。你好世界"
+    assert len(list(search("甲", index_dir))) == 1
