@@ -21,6 +21,7 @@ import pickle
 from collections.abc import Iterator
 
 from whoosh.analysis import Token, Tokenizer
+from whoosh.fields import FieldType
 from whoosh.formats import _INT_SIZE, Positions
 
 SEPARATOR = "\uffff"  # a noncharacter; normalisation turns any U+FFFF in the text into U+FFFD
@@ -79,6 +80,37 @@ def chars_value(own: str, lookahead: str) -> str:
     return own + SEPARATOR + lookahead
 
 
+class CharField(FieldType):
+    """The `chars` field: CharTokenizer's postings, computed without a Token per character.
+
+    `index()` also takes the postings ready-made (`char_postings`), so the indexing workers do this
+    work and the process that feeds Whoosh only adds them.
+    """
+
+    def __init__(self):
+        # Scorable, so that Whoosh keeps a length column: without one, its writer looks for the
+        # missing column file on disk once per posting (half the commit time).
+        super().__init__(CharPositions(), CharTokenizer(), scorable=True)
+
+    def index(self, value, **kwargs):
+        if isinstance(value, list):
+            return iter(value)
+        own, _, lookahead = value.partition(SEPARATOR)
+        return iter(char_postings(own, lookahead))
+
+
+def char_postings(own: str, lookahead: str) -> list[tuple[bytes, int, float, bytes]]:
+    """(term bytes, frequency, weight, encoded positions) per character, as CharTokenizer would give."""
+    positions: dict[str, list[int]] = {}
+    first = OWN_END - len(own)
+    for offset, char in enumerate(own, first):
+        positions.setdefault(char, []).append(offset)
+    for offset, char in enumerate(lookahead, OWN_END):
+        positions.setdefault(char, []).append(offset)
+    encode = _FORMAT.encode
+    return [(char.encode("utf-8"), len(found), float(len(found)), encode(found)) for char, found in positions.items()]
+
+
 @functools.cache
 def segmenter():
     """jieba's tokenizer, built on first use (loading its dictionary takes most of a second)."""
@@ -102,6 +134,9 @@ def segment(text: str) -> list[tuple[str, int, int]]:
             words.append((word, start, end))
         start = end
     return words
+
+
+_FORMAT = CharPositions()
 
 
 def word_boundaries(text: str) -> bytes:

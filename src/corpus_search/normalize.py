@@ -80,12 +80,60 @@ def _converter(conversion: str):
     return OpenCC(conversion)
 
 
+@dataclass(frozen=True, slots=True)
+class _FastConversion:
+    """OpenCC's group of phrase tables plus one character table, split so most text skips the phrases.
+
+    OpenCC converts each run between separators on its own: first the phrase tables (longest match
+    first), then every character left over through the character table. A run that holds no phrase
+    key therefore converts character by character, which `str.translate` does at C speed; only runs
+    holding a phrase key go through OpenCC itself. Phrase keys never hold a separator.
+    """
+
+    phrases: re.Pattern | None
+    characters: dict[int, str]
+
+
+@functools.cache
+def _fast_conversion(conversion: str) -> _FastConversion | None:
+    converter = _converter(conversion)
+    converter._init_dict()
+    chain = converter._dict_chain_data
+    if len(chain) != 1 or not chain[0] or chain[0][-1][0] != 1:
+        return None  # not one group ending in a character table: leave it all to OpenCC
+    *phrase_tables, (_, _, characters) = chain[0]
+    keys = sorted({key for _, _, table in phrase_tables for key in table}, key=len, reverse=True)
+    if len(keys) > 2000:
+        return None  # a regex of that many keys searches slower than OpenCC converts (s2t has 48,000)
+    phrases = re.compile("|".join(map(re.escape, keys))) if keys else None
+    table = {ord(key): value.split(" ")[0] for key, value in characters.items() if len(key) == 1}
+    return _FastConversion(phrases, table)
+
+
+def _opencc(text: str, conversion: str) -> str:
+    """Exactly what `OpenCC(conversion).convert(text)` gives, faster (see _FastConversion)."""
+    converter = _converter(conversion)
+    fast = _fast_conversion(conversion)
+    if fast is None:
+        return converter.convert(text)
+    if fast.phrases is None or not fast.phrases.search(text):
+        return text.translate(fast.characters)
+    runs = converter.split_chars_re.split(text)
+    for index in range(0, len(runs), 2):
+        run = runs[index]
+        if fast.phrases.search(run):
+            runs[index] = converter._convert(run, converter._dict_chain_data)
+        else:
+            runs[index] = run.translate(fast.characters)
+    return "".join(runs)
+
+
 def _convert_keeping_length(text: str, conversion: str) -> str:
     """OpenCC conversion that maps one character to one character, so offsets stay valid."""
-    converter = _converter(conversion)
-    converted = converter.convert(text)
+    converted = _opencc(text, conversion)
     if len(converted) == len(text):
         return converted
+    converter = _converter(conversion)
     # Never seen with t2s; phrase tables of other conversions may change a length, so fall back
     # to character by character.
     pieces = []

@@ -225,23 +225,33 @@ class Searcher:
 
     # -- ranking ---------------------------------------------------------------------------------
 
-    def score(self, key: PassageKey, terms: list[Term], whole_words: bool) -> float:
-        docnum, passage = key
-        norm_starts = self.layout(docnum).norm_starts
-        length = norm_starts[passage + 1] - norm_starts[passage]
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * length / self.average_length)
-        total = 0.0
+    def scores(self, keys: set[PassageKey], terms: list[Term], whole_words: bool) -> dict[PassageKey, float]:
+        """BM25 of each passage in `keys`, whole-word occurrences counting in full and others at half."""
+        scores = dict.fromkeys(keys, 0.0)
+        length_norms: dict[PassageKey, float] = {}
         for term in terms:
             occurrences = self.occurrences(term.normalized, whole_words)
-            starts = occurrences.get(key)
-            if not starts:
-                continue
-            whole = sum(self._is_whole(docnum, start, len(term.normalized)) for start in starts)
-            frequency = whole + INSIDE_WORD_WEIGHT * (len(starts) - whole)
-            passages_with_term = len(occurrences)
-            idf = math.log(1 + (self.total_passages - passages_with_term + 0.5) / (passages_with_term + 0.5))
-            total += idf * frequency * (BM25_K1 + 1) / (frequency + norm)
-        return total
+            df = len(occurrences)
+            idf = math.log(1 + (self.total_passages - df + 0.5) / (df + 0.5))
+            length = len(term.normalized)
+            for key, starts in occurrences.items():
+                if key not in scores:
+                    continue
+                docnum, passage = key
+                bounds = self.bounds(docnum)
+                last = len(bounds) - 1
+                whole = sum(
+                    1 for start in starts if bounds[start] and (start + length >= last or bounds[start + length])
+                )
+                frequency = whole + INSIDE_WORD_WEIGHT * (len(starts) - whole)
+                norm = length_norms.get(key)
+                if norm is None:
+                    norm_starts = self.layout(docnum).norm_starts
+                    passage_length = norm_starts[passage + 1] - norm_starts[passage]
+                    norm = BM25_K1 * (1 - BM25_B + BM25_B * passage_length / self.average_length)
+                    length_norms[key] = norm
+                scores[key] += idf * frequency * (BM25_K1 + 1) / (frequency + norm)
+        return scores
 
     def run(self, query: str | Node, whole_words: bool = False) -> SearchResult:
         """Find and rank every passage that satisfies `query`."""
@@ -249,10 +259,10 @@ class Searcher:
         terms = positive_terms(node)
         keys = self.evaluate(node, whole_words)
         paths = self.paths()
-        ranked = []
-        for key in keys:
-            score = self.score(key, terms, whole_words)
-            ranked.append((score, paths[key[0]], self.layout(key[0]).lines[key[1]], key))
+        ranked = [
+            (score, paths[key[0]], self.layout(key[0]).lines[key[1]], key)
+            for key, score in self.scores(keys, terms, whole_words).items()
+        ]
         ranked.sort(key=lambda item: (-item[0], item[1], item[2]))
         return SearchResult(self, terms, whole_words, ranked)
 
@@ -264,12 +274,11 @@ class Searcher:
         if passage + 2 < len(layout.text_starts):
             return text[layout.text_starts[passage + 1] : layout.text_starts[passage + 2]]
         path = self.paths()[docnum]
-        number = self.reader.stored_fields(docnum)["number"]
-        for other, other_path in self.paths().items():
-            if other_path == path and self.reader.stored_fields(other)["number"] == number + 1:
-                next_layout = self.layout(other)
-                next_text = self.reader.stored_fields(other)["text"]
-                return next_text[: next_layout.text_starts[1]]
+        later = [other for other, other_path in self.paths().items() if other_path == path and other > docnum]
+        if later:  # a file's blocks are added in order, and merges keep the order
+            following = self.reader.stored_fields(min(later))
+            if following["number"] == self.reader.stored_fields(docnum)["number"] + 1:
+                return following["text"][: self.layout(min(later)).text_starts[1]]
         return ""
 
     def hit(self, key: PassageKey, path: str, score: float, terms: list[Term], whole_words: bool) -> Hit:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from .analysis import OWN_END, CharPositions, CharTokenizer, chars_value, word_boundaries
+from .analysis import OWN_END, CharField, char_postings, word_boundaries
 from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
 
@@ -32,13 +32,13 @@ DEFAULT_INDEX = "index"
 def schema():
     """A document is a block of passages: its text as written, its characters, and column data."""
     from whoosh.columns import VarBytesColumn
-    from whoosh.fields import COLUMN, ID, STORED, FieldType, Schema
+    from whoosh.fields import COLUMN, ID, STORED, Schema
 
     return Schema(
         path=ID(stored=True),
         number=STORED(),
         text=STORED(),
-        chars=FieldType(CharPositions(), CharTokenizer()),
+        chars=CharField(),
         passage_starts=COLUMN(VarBytesColumn()),
         bounds=COLUMN(VarBytesColumn()),
     )
@@ -60,7 +60,7 @@ def block_document(block: Block) -> dict:
         "path": block.path,
         "number": block.number,
         "text": block.text,
-        "chars": chars_value(block.normalized, block.lookahead),
+        "chars": char_postings(block.normalized, block.lookahead),
         "passage_starts": _array_bytes(
             [*block.norm_starts, len(block.normalized), *block.text_starts, len(block.text), *block.lines]
         ),
@@ -245,7 +245,7 @@ def _writer(ix):
     from whoosh.index import LockError
 
     try:
-        return ix.writer(limitmb=256)
+        return ix.writer(limitmb=256, compound=False)
     except LockError:
         raise CorpusSearchError(f"another cs index is updating {ix.storage.folder}; wait for it to finish") from None
 
