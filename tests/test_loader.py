@@ -76,6 +76,6 @@ def test_find_files_walks_in_order_and_skips_other_names(tmp_path):
 
 def test_decode_reads_boms_and_legacy_encodings(corpus_dir):
     text = read_text(str(corpus_dir / "novels" / "西游记.txt"))[:3000]
-    assert decode(text.encode("utf-8-sig")) == text
-    assert decode(text.encode("utf-16")) == text
-    assert decode(text.encode("gb18030")) == text
+    assert decode(text.encode("utf-8-sig")).text == text
+    assert decode(text.encode("utf-16")).text == text
+    assert decode(text.encode("gb18030")).text == text

@@ -32,7 +32,7 @@ def test_control_characters_and_escapes_are_never_written_raw():
 
 
 def test_paths_stay_on_one_line():
-    assert shown_path("dir/a\nb\tc\\d.txt") == "dir/a\\nb\\tc\\\\d.txt"
+    assert shown_path("dir/a\nb\tc\x1bd.txt") == "dir/a\\nb\\tc\\x1bd.txt"
     hit = make_hit("字", "字", path="x\ny:z.txt")
     assert hit_line(hit, color=False) == "x\\ny:z.txt:3:字"
 

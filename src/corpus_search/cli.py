@@ -121,18 +121,31 @@ def index(
         except LookupError:
             raise CorpusSearchError(f"unknown encoding: {encoding}") from None
     progress = _Progress() if not quiet and sys.stderr.isatty() else None
-    report = build_index(
-        roots, index_dir, pattern=pattern, encoding=encoding, follow_links=follow, rebuild=rebuild, progress=progress
-    )
+    try:
+        report = build_index(
+            roots,
+            index_dir,
+            pattern=pattern,
+            encoding=encoding,
+            follow_links=follow,
+            rebuild=rebuild,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        if progress:
+            progress.finish()
+        click.echo("cs: interrupted; the index was not changed", err=True)
+        return EXIT_INTERRUPTED
     if progress:
         progress.finish()
     for warning in report.warnings:
         click.echo(f"cs: warning: {warning}", err=True)
     if not quiet:
+        skipped = f", {report.unreadable} skipped" if report.unreadable else ""
         click.echo(
             f"{report.files} files ({report.added} added, {report.updated} updated, {report.removed} removed, "
-            f"{report.unchanged} unchanged): indexed {report.chars:,} characters in {report.passages:,} passages, "
-            f"{report.seconds:.1f} s → {index_dir}",
+            f"{report.unchanged} unchanged{skipped}): indexed {report.chars:,} characters in "
+            f"{report.passages:,} passages, {report.seconds:.1f} s → {index_dir}",
             err=True,
         )
     return EXIT_MATCH

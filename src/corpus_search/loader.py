@@ -29,6 +29,7 @@ SHORT_PASSAGE = 40  # below this a line break after a sentence does not end the 
 LONG_PASSAGE = 100  # at or above this any sentence end ends the passage
 LOOKAHEAD = 32  # normalised characters after a block that are indexed with it
 BLOCK_CHARS = 32768  # original characters of passages grouped into one Whoosh document
+CHUNK_CHARS = 1 << 20  # original characters normalised at a time
 
 _SENTENCE_END = re.compile(r"[。！？!?；;…．]+[”’」』）》〉】\"')\]]*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -124,49 +125,93 @@ def passage_bounds(text: str) -> list[int]:
     return starts
 
 
+def _normalize_part(text: str, start: int, end: int) -> tuple[str, list[int]]:
+    """Normalise text[start:end] as it reads inside the whole text: the character after `end` is seen
+    (so a space before it is kept or dropped as in the whole) but not kept. Offsets are into `text`."""
+    normalized = normalize(text[start : end + 1])
+    keep = bisect.bisect_left(normalized.to_original, end - start)
+    return normalized.text[:keep], [start + index for index in normalized.to_original[:keep]]
+
+
 def blocks_from_text(path: str, text: str, block_chars: int = BLOCK_CHARS) -> Iterator[Block]:
-    """Cut a file into passages and the passages into blocks, normalising the whole text once."""
+    """Cut a file into passages and the passages into blocks.
+
+    Text is normalised a part of up to CHUNK_CHARS characters at a time (whole passages, so context
+    is kept), which bounds memory for a file of any size; every file of the corpus is one part.
+    """
     starts = passage_bounds(text)
     if not starts:
         return
-    normalized = normalize(text)
-    to_original = normalized.to_original
-    norm_text = normalized.text
     line_offsets = line_starts(text)
-    norm_starts = [bisect.bisect_left(to_original, start) for start in starts]
     starts.append(len(text))
-    norm_starts.append(len(norm_text))
-    first = 0
     number = 0
+    first = 0
     while first < len(starts) - 1:
-        last = first + 1  # one past the block's last passage
-        while last < len(starts) - 1 and starts[last + 1] - starts[first] <= block_chars:
-            last += 1
-        text_start, norm_start = starts[first], norm_starts[first]
-        norm_end = norm_starts[last]
-        yield Block(
-            path=path,
-            number=number,
-            text=text[text_start : starts[last]],
-            normalized=norm_text[norm_start:norm_end],
-            lookahead=norm_text[norm_end : norm_end + LOOKAHEAD],
-            norm_starts=[start - norm_start for start in norm_starts[first:last]],
-            text_starts=[start - text_start for start in starts[first:last]],
-            lines=[line_of(line_offsets, start) for start in starts[first:last]],
-        )
-        first = last
-        number += 1
+        last = bisect.bisect_right(starts, starts[first] + CHUNK_CHARS) - 1
+        last = min(max(last, first + 1), len(starts) - 1)
+        norm_text, to_original = _normalize_part(text, starts[first], starts[last])
+        if last < len(starts) - 1:
+            following = _normalize_part(text, starts[last], min(len(text), starts[last] + 8 * LOOKAHEAD))[0]
+        else:
+            following = ""
+        norm_starts = [bisect.bisect_left(to_original, start) for start in starts[first:last]]
+        norm_starts.append(len(norm_text))
+        while first < last:
+            end = first + 1  # one past the block's last passage
+            while end < last and starts[end + 1] - starts[first] <= block_chars:
+                end += 1
+            offset = norm_starts[0]
+            norm_start, norm_end = norm_starts[0], norm_starts[end - first]
+            lookahead = (norm_text[norm_end:] + following)[:LOOKAHEAD]
+            yield Block(
+                path=path,
+                number=number,
+                text=text[starts[first] : starts[end]],
+                normalized=norm_text[norm_start:norm_end],
+                lookahead=lookahead,
+                norm_starts=[start - offset for start in norm_starts[: end - first]],
+                text_starts=[start - starts[first] for start in starts[first:end]],
+                lines=[line_of(line_offsets, start) for start in starts[first:end]],
+            )
+            norm_starts = norm_starts[end - first :]
+            first = end
+            number += 1
 
 
-def find_files(roots: list[str], pattern: str = "*.txt", follow_links: bool = False) -> Iterator[SourceFile]:
-    """Every regular file under `roots` whose name matches `pattern`, in a stable order."""
+def shown_path(path: str) -> str:
+    """A path as text: bytes that are not UTF-8 (kept by the OS as surrogates) written as \\xNN."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+def find_files(
+    roots: list[str], pattern: str = "*.txt", follow_links: bool = False, warnings: list[str] | None = None
+) -> Iterator[SourceFile]:
+    """Every regular file under `roots` whose name matches `pattern`, in a stable order.
+
+    Symbolic links are skipped unless `follow_links`; when followed, a directory already visited (a link
+    loop, or two links to one place) is not walked again. What cannot be read is added to `warnings`.
+    """
+    warnings = [] if warnings is None else warnings
     for root in roots:
         if not os.path.exists(root):
-            raise CorpusSearchError(f"no such file or directory: {root}")
-        if os.path.isfile(root):
-            yield _source(root, root)
+            raise CorpusSearchError(f"no such file or directory: {shown_path(root)}")
+        if not os.path.isdir(root):
+            source = _source(root, warnings)
+            if source:
+                yield source
             continue
-        for directory, subdirs, names in os.walk(root, followlinks=follow_links):
+        visited: set[tuple[int, int]] = set()
+
+        def report(error: OSError, root: str = root) -> None:
+            warnings.append(f"cannot read {shown_path(error.filename or root)}: {error.strerror}")
+
+        for directory, subdirs, names in os.walk(root, onerror=report, followlinks=follow_links):
+            if follow_links:
+                identity = _identity(directory)
+                if identity is None or identity in visited:
+                    subdirs[:] = []
+                    continue
+                visited.add(identity)
             subdirs.sort()
             for name in sorted(names):
                 if not fnmatch.fnmatch(name, pattern):
@@ -174,13 +219,34 @@ def find_files(roots: list[str], pattern: str = "*.txt", follow_links: bool = Fa
                 full = os.path.join(directory, name)
                 if os.path.islink(full) and not follow_links:
                     continue
-                if os.path.isfile(full):
-                    yield _source(full, full)
+                source = _source(full, warnings)
+                if source:
+                    yield source
 
 
-def _source(shown: str, real: str) -> SourceFile:
-    stat = os.stat(real)
-    return SourceFile(os.path.normpath(shown), os.path.abspath(real), stat.st_size, stat.st_mtime_ns)
+def _identity(directory: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(directory)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _source(path: str, warnings: list[str]) -> SourceFile | None:
+    try:
+        stat = os.stat(path)
+    except OSError as error:
+        warnings.append(f"cannot read {shown_path(path)}: {error.strerror}")
+        return None
+    if not stat_is_regular(stat.st_mode):
+        return None
+    return SourceFile(shown_path(os.path.normpath(path)), os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+
+
+def stat_is_regular(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(mode)
 
 
 _BOMS = (
@@ -190,29 +256,56 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_REPLACEMENT = "\ufffd"
 
 
-def decode(data: bytes, encoding: str | None = None) -> str:
-    """Bytes to text: a forced encoding, a byte-order mark, strict UTF-8, or a detected legacy encoding."""
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A file's text (None when it is not text), the encoding used, and how many bad bytes were replaced."""
+
+    text: str | None
+    encoding: str
+    replaced: int = 0
+
+
+def _decode_counting(data: bytes, encoding: str) -> Decoded:
+    text = data.decode(encoding, errors="replace")
+    already = data.decode(encoding, errors="ignore").count(_REPLACEMENT)
+    return Decoded(text, encoding, text.count(_REPLACEMENT) - already)
+
+
+def decode(data: bytes, encoding: str | None = None) -> Decoded:
+    """Bytes to text: a forced encoding, a byte-order mark, UTF-8, or a legacy encoding detected by
+    charset-normalizer (GB18030, Big5, …). A NUL byte in the first 8 KiB without a BOM means binary.
+
+    UTF-8 with a few bad bytes (at most 1 % of the non-ASCII bytes) stays UTF-8 with the bad bytes
+    replaced by U+FFFD, rather than being guessed as some other encoding.
+    """
     if encoding:
-        return data.decode(encoding, errors="replace")
+        return _decode_counting(data, encoding)
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return data.decode(name, errors="replace")
+            return _decode_counting(data, name)
+    if b"\x00" in data[:8192]:
+        return Decoded(None, "binary")
     try:
-        return data.decode("utf-8")
+        return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    as_utf8 = _decode_counting(data, "utf-8")
+    non_ascii = len(data) - len(data.decode("ascii", errors="ignore"))
+    if as_utf8.replaced * 100 <= non_ascii:
+        return as_utf8
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
-        return data.decode("utf-8", errors="replace")
-    return str(best)
+        return as_utf8
+    return Decoded(str(best), best.encoding)
 
 
 def read_text(path: str, encoding: str | None = None) -> str:
-    """The decoded text of one file."""
+    """The decoded text of one file ('' for a file that is not text)."""
     with open(path, "rb") as handle:
         data = handle.read()
-    return decode(data, encoding)
+    return decode(data, encoding).text or ""

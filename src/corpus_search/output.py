@@ -18,8 +18,9 @@ Three forms, chosen once by the CLI:
 
 In the `color` and `plain` forms a path or passage never carries a raw control character: line breaks
 and tabs become spaces in passages, and any other control character (ANSI escapes included) is written
-as `\\xNN`; in paths, `\\`, newlines, tabs and control characters are written as `\\\\`, `\\n`, `\\t`, `\\xNN`,
-so every hit stays on one line. JSON needs no such care: its strings are escaped by the format.
+as `\\xNN`; in paths, newlines, tabs and control characters are written as `\\n`, `\\t`, `\\xNN`, so
+every hit stays on one line. (Bytes of a file name that are not UTF-8 are written `\\xNN` everywhere,
+JSON included: see loader.shown_path.) JSON needs no other care: its strings are escaped by the format.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ MAX_SHOWN = 200  # characters of a passage shown on a terminal or in a pipe
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_PATH_UNSAFE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_PATH_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _escape_control(match: re.Match) -> str:
@@ -47,11 +48,11 @@ def _escape_control(match: re.Match) -> str:
 
 
 def shown_path(path: str) -> str:
-    """A path safe on one line: backslash, newline, tab and control characters escaped."""
+    """A path safe on one line: newline, tab and control characters escaped."""
 
     def escape(match: re.Match) -> str:
         char = match.group()
-        return {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(char) or _escape_control(match)
+        return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(char) or _escape_control(match)
 
     return _PATH_UNSAFE.sub(escape, path)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import time
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,14 +85,12 @@ class Searcher:
     """An open index, ready for queries; use as a context manager or call close()."""
 
     def __init__(self, index_dir: str = DEFAULT_INDEX):
-        self.index = open_index(index_dir)
-        self.reader = self.index.reader()
+        self.reader, self._columns = _open_reader(index_dir)
         self.total_passages, total_chars = index_totals(index_dir)
         self.average_length = total_chars / self.total_passages if self.total_passages else 1.0
         self._layouts: dict[int, _Layout] = {}
         self._bounds: dict[int, bytes] = {}
         self._paths: dict[int, str] | None = None
-        self._columns: dict[str, object] = {}
         self._occurrences: dict[str, dict[PassageKey, list[int]]] = {}
 
     def __enter__(self) -> Searcher:
@@ -116,8 +115,6 @@ class Searcher:
         return self._bounds[docnum]
 
     def _column(self, name: str, docnum: int) -> bytes:
-        if name not in self._columns:
-            self._columns[name] = self.reader.column_reader(name)
         return self._columns[name][docnum]
 
     def paths(self) -> dict[int, str]:
@@ -309,6 +306,26 @@ class Searcher:
         if matches and max(match.end for match in matches) > len(shown):
             shown = combined.rstrip()
         return Hit(Passage(path, first_line, shown), score, tuple(matches))
+
+
+def _open_reader(index_dir: str, attempts: int = 5):
+    """A reader with its column files open, retried while a concurrent `cs index` swaps segments.
+
+    Whoosh deletes the files of replaced segments right after a commit; a reader that read the old
+    table of contents a moment before may then miss a file. Files once open stay readable, so the
+    columns are opened here, and a failed open is simply tried again on the new table of contents.
+    """
+    for attempt in range(attempts):
+        try:
+            reader = open_index(index_dir).reader()
+            names = ("passage_starts", "bounds") if reader.doc_count_all() else ()  # an empty index has none
+            columns = {name: reader.column_reader(name) for name in names}
+            return reader, columns
+        except (CorpusSearchError, OSError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def node_checked(node: Node) -> Node:

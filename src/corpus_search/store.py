@@ -16,7 +16,7 @@ import json
 import os
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -25,6 +25,7 @@ from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
 
 FORMAT_VERSION = 1
+BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MANIFEST = "cs-manifest.json"
 DEFAULT_INDEX = "index"
 
@@ -89,6 +90,7 @@ class IndexReport:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
+    unreadable: int = 0
     chars: int = 0
     passages: int = 0
     seconds: float = 0.0
@@ -97,30 +99,42 @@ class IndexReport:
 
 @dataclass(frozen=True, slots=True)
 class _Analysed:
-    """A worker's result for one file: its hash and, when it changed, its documents."""
+    """A worker's result for one file: its hash and, when it changed, its documents (or why not)."""
 
     source: SourceFile
-    sha256: str
-    chars: int
-    passages: int
-    documents: list[dict] | None
-    error: str | None = None
+    sha256: str = ""
+    chars: int = 0
+    documents: Iterable[dict] | None = None
+    warning: str | None = None
+    unchanged: bool = False
 
 
-def _analyse(source: SourceFile, known_sha256: str | None, encoding: str | None) -> _Analysed:
-    """Read, hash, normalise and segment one file (runs in a worker process)."""
+def _analyse(source: SourceFile, known_sha256: str | None, encoding: str | None, lazy: bool = False) -> _Analysed:
+    """Read, hash, decode, normalise and segment one file (in a worker process, or lazily in this one)."""
     try:
         with open(source.real_path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        return _Analysed(source, "", 0, 0, None, f"cannot read {source.path}: {error.strerror}")
+        return _Analysed(source, warning=f"cannot read {source.path}: {error.strerror}")
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 == known_sha256:
-        return _Analysed(source, sha256, 0, 0, None)
-    text = decode(data, encoding)
-    documents = [block_document(block) for block in blocks_from_text(source.path, text)]
-    passages = sum((len(document["passage_starts"]) // 4 - 2) // 3 for document in documents)
-    return _Analysed(source, sha256, len(text), passages, documents)
+        return _Analysed(source, sha256, unchanged=True)
+    decoded = decode(data, encoding)
+    del data
+    if decoded.text is None:
+        return _Analysed(source, warning=f"skipped {source.path}: not a text file")
+    warning = None
+    if decoded.replaced:
+        warning = f"{source.path}: {decoded.replaced} bytes that are not {decoded.encoding} replaced by U+FFFD"
+    documents = (block_document(block) for block in blocks_from_text(source.path, decoded.text))
+    if not lazy:
+        documents = list(documents)
+    return _Analysed(source, sha256, len(decoded.text), documents, warning)
+
+
+def passages_in(document: dict) -> int:
+    """How many passages a block document holds (see block_document)."""
+    return (len(document["passage_starts"]) // 4 - 2) // 3
 
 
 def _load_manifest(index_dir: str) -> dict:
@@ -145,7 +159,7 @@ def _save_manifest(index_dir: str, manifest: dict) -> None:
     path = os.path.join(index_dir, MANIFEST)
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, ensure_ascii=False)
+        json.dump(manifest, handle)  # ASCII escapes keep file names that are not UTF-8
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
@@ -162,23 +176,50 @@ def build_index(
     workers: int | None = None,
     progress: Callable[[int, int, int, int], None] | None = None,
 ) -> IndexReport:
-    """Make the index at `index_dir` hold exactly the matching files under `roots`."""
-    from whoosh import index as whoosh_index
+    """Make the index at `index_dir` hold exactly the matching files under `roots`.
 
+    Nothing is visible to searches until the single Whoosh commit at the end; an error, Ctrl-C or a
+    crash before it leaves the previous index as it was.
+    """
     started = time.perf_counter()
     report = IndexReport()
     roots = [os.path.normpath(root) for root in roots]
-    os.makedirs(index_dir, exist_ok=True)
-    manifest = {"format": FORMAT_VERSION, "roots": [], "files": {}} if rebuild else _load_manifest(index_dir)
-    if rebuild or not whoosh_index.exists_in(index_dir):
-        ix = whoosh_index.create_in(index_dir, schema())
-        manifest["files"] = {}
-    else:
-        ix = _open_whoosh(index_dir)
-    known: dict[str, dict] = manifest["files"]
-
-    sources = {source.real_path: source for source in find_files(roots, pattern, follow_links)}
+    sources = {source.real_path: source for source in find_files(roots, pattern, follow_links, report.warnings)}
     report.files = len(sources)
+    if not sources:
+        raise CorpusSearchError(f"no files matching {pattern} under {' '.join(roots)}")
+    try:
+        os.makedirs(index_dir, exist_ok=True)
+        _update(index_dir, roots, sources, report, encoding, rebuild, workers, progress)
+    except OSError as error:
+        raise CorpusSearchError(f"cannot write the index at {index_dir}: {error.strerror or error}") from None
+    if report.unreadable == report.files:
+        raise CorpusSearchError(f"none of the {report.files} files could be read; the index was not changed")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _update(
+    index_dir: str,
+    roots: list[str],
+    sources: dict[str, SourceFile],
+    report: IndexReport,
+    encoding: str | None,
+    rebuild: bool,
+    workers: int | None,
+    progress: Callable[[int, int, int, int], None] | None,
+) -> None:
+    from whoosh import index as whoosh_index
+    from whoosh.writing import CLEAR
+
+    fresh = rebuild or not whoosh_index.exists_in(index_dir) or not _manifest_is_current(index_dir)
+    manifest = {"format": FORMAT_VERSION, "roots": [], "files": {}} if fresh else _load_manifest(index_dir)
+    if fresh and not whoosh_index.exists_in(index_dir):
+        whoosh_index.create_in(index_dir, schema())
+    elif fresh and not _schema_is_current(index_dir):
+        _replace_with_empty_index(index_dir)
+    ix = _open_whoosh(index_dir)
+    known: dict[str, dict] = manifest["files"]
     to_check = [
         source
         for real, source in sources.items()
@@ -187,17 +228,21 @@ def build_index(
         or known[real]["mtime_ns"] != source.mtime_ns
         or known[real]["path"] != source.path
     ]
-    gone = [real for real in known if real not in sources]
     report.unchanged = report.files - len(to_check)
-    if not to_check and not gone and manifest["roots"] == roots:
-        report.seconds = time.perf_counter() - started
-        return report
+    with ix.reader() as reader:
+        indexed_paths = {path.decode("utf-8") for path in reader.lexicon("path")}
+    wanted_paths = {source.path for source in sources.values()}
+    gone = sorted(indexed_paths - wanted_paths)
+    if not fresh and not to_check and not gone and manifest["roots"] == roots:
+        return
 
     writer = _writer(ix)
     try:
-        for real in gone:
-            writer.delete_by_term("path", known.pop(real)["path"])
+        for path in gone:
+            writer.delete_by_term("path", path)
             report.removed += 1
+        for real in [real for real in known if real not in sources]:
+            del known[real]
         total_bytes = sum(source.size for source in to_check)
         done_bytes = 0
         for done, result in enumerate(_analyse_all(to_check, known, encoding, workers), 1):
@@ -205,40 +250,72 @@ def build_index(
             done_bytes += source.size
             if progress:
                 progress(done, len(to_check), done_bytes, total_bytes)
-            if result.error:
-                report.warnings.append(result.error)
-                continue
-            previous = known.get(source.real_path)
-            if result.documents is None:  # same content, new timestamp
-                previous["mtime_ns"] = source.mtime_ns
-                previous["size"] = source.size
+            if result.warning:
+                report.warnings.append(result.warning)
+            if result.unchanged:  # same content, new timestamp
+                known[source.real_path].update(size=source.size, mtime_ns=source.mtime_ns)
                 report.unchanged += 1
                 continue
-            if previous:
-                writer.delete_by_term("path", previous["path"])
+            if result.documents is None:  # unreadable or not text: drop what the index had of it
+                report.unreadable += 1
+                if source.path in indexed_paths:
+                    writer.delete_by_term("path", source.path)
+                known.pop(source.real_path, None)
+                continue
+            if source.path in indexed_paths:
+                writer.delete_by_term("path", source.path)
                 report.updated += 1
             else:
                 report.added += 1
+            passages = 0
             for document in result.documents:
                 writer.add_document(**document)
+                passages += passages_in(document)
             report.chars += result.chars
-            report.passages += result.passages
+            report.passages += passages
             known[source.real_path] = {
                 "path": source.path,
                 "size": source.size,
                 "mtime_ns": source.mtime_ns,
                 "sha256": result.sha256,
                 "chars": result.chars,
-                "passages": result.passages,
+                "passages": passages,
             }
-        writer.commit()
+        if report.unreadable == report.files:
+            writer.cancel()
+            return
+        writer.commit(mergetype=CLEAR) if fresh else writer.commit()
     except BaseException:
         writer.cancel()
         raise
     manifest["roots"] = roots
     _save_manifest(index_dir, manifest)
-    report.seconds = time.perf_counter() - started
-    return report
+
+
+def _manifest_is_current(index_dir: str) -> bool:
+    try:
+        _load_manifest(index_dir)
+    except CorpusSearchError:
+        return False
+    return os.path.exists(os.path.join(index_dir, MANIFEST))
+
+
+def _schema_is_current(index_dir: str) -> bool:
+    try:
+        ix = _open_whoosh(index_dir)
+    except CorpusSearchError:
+        return False
+    return set(ix.schema.names()) == set(schema().names())
+
+
+def _replace_with_empty_index(index_dir: str) -> None:
+    """An index of another format is replaced by an empty one; searches fail cleanly meanwhile."""
+    from whoosh import index as whoosh_index
+
+    for entry in os.scandir(index_dir):
+        if entry.is_file() and entry.name != "MAIN_WRITELOCK":
+            os.remove(entry.path)
+    whoosh_index.create_in(index_dir, schema())
 
 
 def _writer(ix):
@@ -253,15 +330,20 @@ def _writer(ix):
 def _analyse_all(
     sources: list[SourceFile], known: dict[str, dict], encoding: str | None, workers: int | None
 ) -> Iterator[_Analysed]:
-    """Analyse files in worker processes, yielding results in the given order."""
-    hashes = [known.get(source.real_path, {}).get("sha256") for source in sources]
-    encodings = [encoding] * len(sources)
+    """Analyse files in worker processes; files over BIG_FILE bytes afterwards in this process, block by
+    block, so that no process holds all the documents of a huge file at once."""
+    small = [source for source in sources if source.size <= BIG_FILE]
+    big = [source for source in sources if source.size > BIG_FILE]
+    hashes = [known.get(source.real_path, {}).get("sha256") for source in small]
+    encodings = [encoding] * len(small)
     workers = workers or min(os.cpu_count() or 1, 8)
-    if workers <= 1 or len(sources) <= 1:
-        yield from map(_analyse, sources, hashes, encodings)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_analyse, sources, hashes, encodings)
+    if workers <= 1 or len(small) <= 1:
+        yield from map(_analyse, small, hashes, encodings)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(_analyse, small, hashes, encodings)
+    for source in big:
+        yield _analyse(source, known.get(source.real_path, {}).get("sha256"), encoding, lazy=True)
 
 
 def _open_whoosh(index_dir: str):
