@@ -17,6 +17,7 @@ spans in the original characters, with the original line where each match starts
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 import time
 from array import array
@@ -85,6 +86,7 @@ class Searcher:
     """An open index, ready for queries; use as a context manager or call close()."""
 
     def __init__(self, index_dir: str = DEFAULT_INDEX):
+        self.index_dir = index_dir
         self.reader, self._columns = _open_reader(index_dir)
         self.total_passages, total_chars = index_totals(index_dir)
         self.average_length = total_chars / self.total_passages if self.total_passages else 1.0
@@ -253,6 +255,23 @@ class Searcher:
     def run(self, query: str | Node, whole_words: bool = False) -> SearchResult:
         """Find and rank every passage that satisfies `query`."""
         node = parse(query) if isinstance(query, str) else node_checked(query)
+        with self._damage_reported():
+            return self._run(node, whole_words)
+
+    @contextlib.contextmanager
+    def _damage_reported(self) -> Iterator[None]:
+        """What a damaged index raises deep inside Whoosh (struct, pickle, zlib, I/O errors…) becomes
+        one CorpusSearchError that names the index and the way out."""
+        try:
+            yield
+        except CorpusSearchError:
+            raise
+        except Exception as error:
+            raise CorpusSearchError(
+                f"index at {self.index_dir} cannot be read ({type(error).__name__}); rebuild it: cs index --rebuild DIR"
+            ) from error
+
+    def _run(self, node: Node, whole_words: bool) -> SearchResult:
         terms = positive_terms(node)
         keys = self.evaluate(node, whole_words)
         paths = self.paths()
@@ -280,6 +299,10 @@ class Searcher:
 
     def hit(self, key: PassageKey, path: str, score: float, terms: list[Term], whole_words: bool) -> Hit:
         """A Hit with its passage as written and the exact span of every occurrence of a query term."""
+        with self._damage_reported():
+            return self._hit(key, path, score, terms, whole_words)
+
+    def _hit(self, key: PassageKey, path: str, score: float, terms: list[Term], whole_words: bool) -> Hit:
         docnum, passage = key
         layout = self.layout(docnum)
         text = self.reader.stored_fields(docnum)["text"]

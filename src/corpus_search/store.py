@@ -11,13 +11,17 @@ between leaves a manifest that is merely out of date: the next run re-indexes th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.pool
 import os
+import signal
+import sys
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from .analysis import OWN_END, CharField, char_postings, word_boundaries
@@ -210,11 +214,10 @@ def _update(
     progress: Callable[[int, int, int, int], None] | None,
 ) -> None:
     from whoosh import index as whoosh_index
-    from whoosh.writing import CLEAR
 
-    fresh = rebuild or not whoosh_index.exists_in(index_dir) or not _manifest_is_current(index_dir)
+    fresh = rebuild or not _whoosh_exists(index_dir) or not _manifest_is_current(index_dir)
     manifest = {"format": FORMAT_VERSION, "roots": [], "files": {}} if fresh else _load_manifest(index_dir)
-    if fresh and not whoosh_index.exists_in(index_dir):
+    if fresh and not _whoosh_exists(index_dir):
         whoosh_index.create_in(index_dir, schema())
     elif fresh and not _schema_is_current(index_dir):
         _replace_with_empty_index(index_dir)
@@ -236,6 +239,31 @@ def _update(
     if not fresh and not to_check and not gone and manifest["roots"] == roots:
         return
 
+    with _worker_pool(to_check, workers) as pool:
+        _write(
+            ix,
+            index_dir,
+            manifest,
+            roots,
+            sources,
+            to_check,
+            gone,
+            indexed_paths,
+            fresh,
+            report,
+            encoding,
+            pool,
+            progress,
+        )
+
+
+def _write(
+    ix, index_dir, manifest, roots, sources, to_check, gone, indexed_paths, fresh, report, encoding, pool, progress
+):
+    """Apply the changes in one Whoosh commit, then save the manifest."""
+    from whoosh.writing import CLEAR
+
+    known: dict[str, dict] = manifest["files"]
     writer = _writer(ix)
     try:
         for path in gone:
@@ -245,7 +273,7 @@ def _update(
             del known[real]
         total_bytes = sum(source.size for source in to_check)
         done_bytes = 0
-        for done, result in enumerate(_analyse_all(to_check, known, encoding, workers), 1):
+        for done, result in enumerate(_analyse_all(to_check, known, encoding, pool), 1):
             source = result.source
             done_bytes += source.size
             if progress:
@@ -292,6 +320,16 @@ def _update(
     _save_manifest(index_dir, manifest)
 
 
+def _whoosh_exists(index_dir: str) -> bool:
+    """A Whoosh table of contents is there (Whoosh's own exists_in unpickles it, and a damaged one
+    would raise instead of answering)."""
+    try:
+        names = os.listdir(index_dir)
+    except OSError:
+        return False
+    return any(name.startswith("_MAIN_") and name.endswith(".toc") for name in names)
+
+
 def _manifest_is_current(index_dir: str) -> bool:
     try:
         _load_manifest(index_dir)
@@ -327,29 +365,60 @@ def _writer(ix):
         raise CorpusSearchError(f"another cs index is updating {ix.storage.folder}; wait for it to finish") from None
 
 
+@contextlib.contextmanager
+def _worker_pool(sources: list[SourceFile], workers: int | None) -> Iterator[multiprocessing.pool.Pool | None]:
+    """Worker processes for the files to analyse, or None when one process will do.
+
+    Started before the index's write lock is taken, so that no worker holds the lock's file: a worker
+    outliving a killed `cs index` must not keep the next one out. Workers die with their parent.
+    """
+    count = min(workers or os.cpu_count() or 1, 8, sum(source.size <= BIG_FILE for source in sources))
+    if count <= 1:
+        yield None
+        return
+    pool = multiprocessing.get_context().Pool(count, initializer=_prepare_worker)
+    try:
+        yield pool
+        pool.close()
+    finally:
+        pool.terminate()  # on Ctrl-C or an error: stop the workers now, not after their current file
+        pool.join()
+
+
 def _analyse_all(
-    sources: list[SourceFile], known: dict[str, dict], encoding: str | None, workers: int | None
+    sources: list[SourceFile], known: dict[str, dict], encoding: str | None, pool: multiprocessing.pool.Pool | None
 ) -> Iterator[_Analysed]:
-    """Analyse files in worker processes; files over BIG_FILE bytes afterwards in this process, block by
-    block, so that no process holds all the documents of a huge file at once."""
+    """Analyse files in the pool; files over BIG_FILE bytes afterwards in this process, block by block,
+    so that no process holds all the documents of a huge file at once."""
     small = [source for source in sources if source.size <= BIG_FILE]
     big = [source for source in sources if source.size > BIG_FILE]
-    hashes = [known.get(source.real_path, {}).get("sha256") for source in small]
-    encodings = [encoding] * len(small)
-    workers = workers or min(os.cpu_count() or 1, 8)
-    if workers <= 1 or len(small) <= 1:
-        yield from map(_analyse, small, hashes, encodings)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(_analyse, small, hashes, encodings)
+    arguments = [(source, known.get(source.real_path, {}).get("sha256"), encoding) for source in small]
+    yield from (pool.imap(_analyse_star, arguments) if pool else map(_analyse_star, arguments))
     for source in big:
         yield _analyse(source, known.get(source.real_path, {}).get("sha256"), encoding, lazy=True)
+
+
+def _analyse_star(arguments: tuple) -> _Analysed:
+    return _analyse(*arguments)
+
+
+def _prepare_worker() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them and keeps the previous index; on Linux
+    they are also killed when the parent dies (kill -9), instead of running on as orphans."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
 
 
 def _open_whoosh(index_dir: str):
     from whoosh import index as whoosh_index
 
-    if not whoosh_index.exists_in(index_dir):
+    if not _whoosh_exists(index_dir):
         raise CorpusSearchError(f"no index at {index_dir} — run: cs index DIR")
     try:
         return whoosh_index.open_dir(index_dir)
@@ -373,9 +442,14 @@ class IndexInfo:
 
 def open_index(index_dir: str = DEFAULT_INDEX):
     """The Whoosh index at `index_dir`, checked to be one that this version of cs wrote."""
+
     if not os.path.isdir(index_dir) or not os.path.exists(os.path.join(index_dir, MANIFEST)):
         raise CorpusSearchError(f"no index at {index_dir} — run: cs index DIR")
     _load_manifest(index_dir)
+    if not _whoosh_exists(index_dir):
+        raise CorpusSearchError(
+            f"index at {index_dir} is damaged (its table of contents is missing); rebuild it: cs index --rebuild DIR"
+        )
     return _open_whoosh(index_dir)
 
 

@@ -1,0 +1,198 @@
+"""Crashes, Ctrl-C, concurrent use and damaged indexes: the index is never lost, no Traceback is shown.
+
+The kill test indexes two novels here; set CS_KILL_CORPUS=full to run it on all of ../shared/corpus.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from corpus_search.cli import cli
+
+QUERIES = ["临时党支部", "宝玉", "孙悟空", "黛玉 宝钗", "将军 OR 丞相", "看秋月春风"]
+
+
+def cs_command() -> list[str]:
+    cs = shutil.which("cs", path=str(Path(sys.executable).parent))
+    assert cs, "the cs command is not installed: pip install '.[test]'"
+    return [cs]
+
+
+def cs(*args: str, check_exit: tuple[int, ...] = (0, 1)) -> subprocess.CompletedProcess:
+    result = subprocess.run([*cs_command(), *args], capture_output=True, text=True, check=False)
+    assert result.returncode in check_exit, result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def answers(index_dir: str) -> list[list[tuple]]:
+    """What each query finds: (path, line, match texts) of every hit, in rank order."""
+    found = []
+    for query in QUERIES:
+        out = cs("search", query, "--json", "-n", "0", "--index", index_dir).stdout
+        rows = [json.loads(line) for line in out.splitlines()]
+        found.append([(row["path"], row["line"], tuple(m["text"] for m in row["matches"])) for row in rows])
+    return found
+
+
+@pytest.fixture(scope="module")
+def kill_corpus(corpus_dir: Path, tmp_path_factory) -> Path:
+    if os.environ.get("CS_KILL_CORPUS") == "full":
+        return corpus_dir
+    corpus = tmp_path_factory.mktemp("kill-corpus")
+    for name in ("红楼梦.txt", "西游记.txt"):
+        os.symlink(corpus_dir / "novels" / name, corpus / name)
+    return corpus
+
+
+def start_index(source: Path, index_dir: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*cs_command(), "index", str(source), "--index", index_dir, "--follow", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_kill_9_at_any_moment_keeps_the_previous_index(kill_corpus, seeds_dir, tmp_path):
+    clean = str(tmp_path / "clean")
+    cs("index", str(kill_corpus), "--index", clean, "--follow", "-q", check_exit=(0,))
+    expected = answers(clean)
+
+    index_dir = str(tmp_path / "index")
+    cs("index", str(seeds_dir), "--index", index_dir, "-q", check_exit=(0,))
+    before = answers(index_dir)
+    started = time.monotonic()
+    cs("index", str(kill_corpus), "--index", str(tmp_path / "timing"), "--follow", "-q", check_exit=(0,))
+    full_time = time.monotonic() - started
+
+    rng = random.Random(20261124)
+    for _ in range(4):
+        process = start_index(kill_corpus, index_dir)
+        time.sleep(rng.uniform(0.05, full_time * 0.9))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.wait()
+        now = answers(index_dir)  # answers with exit 0 or 1, never an error
+        assert now in (before, expected)
+        before = now
+    cs("index", str(kill_corpus), "--index", index_dir, "--follow", "-q", check_exit=(0,))
+    assert answers(index_dir) == expected
+
+
+def test_ctrl_c_stops_at_once_and_keeps_the_index(kill_corpus, seeds_dir, tmp_path):
+    index_dir = str(tmp_path / "index")
+    cs("index", str(seeds_dir), "--index", index_dir, "-q", check_exit=(0,))
+    before = answers(index_dir)
+    process = start_index(kill_corpus, index_dir)
+    time.sleep(1.5)
+    assert process.poll() is None, "indexing ended before the interrupt could be tested"
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=10)
+    assert time.monotonic() - sent < 1.0
+    assert process.returncode == 130
+    assert stderr == "cs: interrupted; the index was not changed\n"
+    assert answers(index_dir) == before
+
+
+def test_search_during_indexing_sees_the_old_or_the_new_index(kill_corpus, seeds_dir, tmp_path):
+    index_dir = str(tmp_path / "index")
+    cs("index", str(seeds_dir), "--index", index_dir, "-q", check_exit=(0,))
+    old = cs("search", "党员", "-c", "--index", index_dir).stdout
+    process = start_index(kill_corpus, index_dir)
+    seen = set()
+    while process.poll() is None:
+        seen.add(cs("search", "党员", "-c", "--index", index_dir).stdout)
+    assert process.returncode == 0
+    new = cs("search", "党员", "-c", "--index", index_dir).stdout
+    assert seen <= {old, new} and old != new
+
+
+def test_a_second_indexer_waits_for_nothing_and_corrupts_nothing(kill_corpus, seeds_dir, tmp_path):
+    index_dir = str(tmp_path / "index")
+    cs("index", str(seeds_dir), "--index", index_dir, "-q", check_exit=(0,))
+    first = start_index(kill_corpus, index_dir)
+    time.sleep(1.0)
+    second = cs("index", str(kill_corpus), "--index", index_dir, "--follow", check_exit=(2,))
+    assert second.stderr == f"cs: another cs index is updating {index_dir}; wait for it to finish\n"
+    assert first.wait() == 0
+    clean = str(tmp_path / "clean")
+    cs("index", str(kill_corpus), "--index", clean, "--follow", "-q", check_exit=(0,))
+    assert answers(index_dir) == answers(clean)
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def small_index(seeds_dir: Path, tmp_path: Path) -> str:
+    index_dir = str(tmp_path / "index")
+    assert run("index", str(seeds_dir), "--index", index_dir, "-q").exit_code == 0
+    return index_dir
+
+
+def test_an_index_of_another_version_asks_for_a_rebuild(small_index, seeds_dir):
+    manifest = Path(small_index) / "cs-manifest.json"
+    data = json.loads(manifest.read_text())
+    data["format"] = 999
+    manifest.write_text(json.dumps(data))
+    result = run("search", "临时", "--index", small_index)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"cs: index at {small_index} was written by another version of cs; rebuild it: cs index --rebuild DIR\n"
+    )
+    assert run("index", str(seeds_dir), "--index", small_index, "-q").exit_code == 0
+    assert run("search", "临时党支部", "-c", "--index", small_index).exit_code == 0
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])
+def test_a_damaged_index_says_so(small_index, seeds_dir, damage):
+    for entry in Path(small_index).iterdir():
+        if entry.suffix in (".pst", ".toc", ".col", ".trm"):
+            if damage == "truncate":
+                entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 3])
+            elif damage == "garbage":
+                entry.write_bytes(os.urandom(entry.stat().st_size))
+            else:
+                entry.unlink()
+    for query in ("临时党支部", "党", "NOT 党"):
+        result = run("search", query, "--index", small_index)
+        assert result.exit_code == 2, (damage, query, result.stdout)
+        assert result.stderr.startswith(f"cs: index at {small_index} ")
+        assert result.stderr.endswith("rebuild it: cs index --rebuild DIR\n")
+        assert result.stderr.count("\n") == 1
+    assert run("index", str(seeds_dir), "--index", small_index, "--rebuild", "-q").exit_code == 0
+    assert run("search", "临时党支部", "-c", "--index", small_index).exit_code == 0
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
+def test_a_full_or_read_only_disk_keeps_the_previous_index(small_index, tmp_path, monkeypatch, code):
+    before = run("search", "党员", "-c", "--index", small_index).stdout
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "new.txt").write_text("新的党员名单。", encoding="utf-8")
+
+    from whoosh.filedb.filestore import FileStorage
+
+    def refuse(self, name, *args, **kwargs):
+        raise OSError(code, os.strerror(code), name)
+
+    monkeypatch.setattr(FileStorage, "create_file", refuse)
+    result = run("index", str(tmp_path / "more"), "--index", small_index)
+    monkeypatch.undo()
+    assert result.exit_code == 2
+    assert result.stderr == f"cs: cannot write the index at {small_index}: {os.strerror(code)}\n"
+    assert run("search", "党员", "-c", "--index", small_index).stdout == before
