@@ -14,6 +14,7 @@ from corpus_search import build_index, search
 from corpus_search.loader import line_starts, read_text
 from corpus_search.normalize import is_han, normalize, to_script
 from corpus_search.search import Searcher
+from corpus_search.variants import fold
 
 
 class OracleFile:
@@ -24,6 +25,7 @@ class OracleFile:
         text = read_text(path)
         normalized = normalize(text)
         self.text = normalized.text
+        self.folded = fold(normalized.text)
         self.to_original = normalized.to_original
         self.line_offsets = line_starts(text)
         self.original = text
@@ -31,12 +33,13 @@ class OracleFile:
     def line_at(self, index: int) -> int:
         return bisect.bisect_right(self.line_offsets, self.to_original[index]) + 1
 
-    def starts(self, needle: str) -> set[tuple[str, int]]:
+    def starts(self, needle: str, folded: bool) -> set[tuple[str, int]]:
+        haystack = self.folded if folded else self.text
         found = set()
-        at = self.text.find(needle)
+        at = haystack.find(needle)
         while at >= 0:
             found.add((self.path, self.line_at(at)))
-            at = self.text.find(needle, at + 1)
+            at = haystack.find(needle, at + 1)
         return found
 
     def spans_line_break(self, start: int, length: int) -> bool:
@@ -67,17 +70,18 @@ def wrapped_starts(oracle: list[OracleFile]) -> list[tuple[int, int]]:
     return found
 
 
-def oracle_starts(oracle: list[OracleFile], typed: str) -> set[tuple[str, int]]:
-    needle = normalize(typed).text
+def oracle_starts(oracle: list[OracleFile], typed: str, folded: bool = True) -> set[tuple[str, int]]:
+    """(path, line) of every start of the typed term in the normalised (and folded) text of the files."""
+    needle = fold(normalize(typed).text) if folded else normalize(typed).text
     found: set[tuple[str, int]] = set()
     for entry in oracle:
-        found |= entry.starts(needle)
+        found |= entry.starts(needle, folded)
     return found
 
 
-def hit_starts(searcher: Searcher, query: str) -> set[tuple[str, int]]:
+def hit_starts(searcher: Searcher, query: str, exact_script: bool = False) -> set[tuple[str, int]]:
     found = set()
-    for hit in searcher.run(query).hits():
+    for hit in searcher.run(query, exact_script=exact_script).hits():
         assert hit.matches, f"hit without a match for {query!r}: {hit.passage}"
         found |= {(hit.passage.path, match.line) for match in hit.matches}
     return found
@@ -105,20 +109,27 @@ def test_terms_find_exactly_what_a_substring_scan_finds(data, oracle, wrapped_st
     assert hit_starts(sample_searcher, query) == oracle_starts(oracle, query)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_exact_script_finds_exactly_what_a_scan_without_folding_finds(data, oracle, wrapped_starts, sample_searcher):
+    query = data.draw(han_substring(oracle, wrapped_starts))
+    assert hit_starts(sample_searcher, query, exact_script=True) == oracle_starts(oracle, query, folded=False)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_two_terms_find_passages_holding_both(data, oracle, wrapped_starts, sample_searcher):
     first = data.draw(han_substring(oracle, wrapped_starts))
     second = data.draw(han_substring(oracle, wrapped_starts))
     hits = list(sample_searcher.run(f"{first} {second}").hits())
-    first_norm, second_norm = normalize(first).text, normalize(second).text
+    first_norm, second_norm = fold(normalize(first).text), fold(normalize(second).text)
     # Precision: every hit holds both terms; recall: every passage holding both is a hit.
     for hit in hits:
-        shown = {normalize(match.text).text for match in hit.matches}
+        shown = {fold(normalize(match.text).text) for match in hit.matches}
         assert {first_norm, second_norm} <= shown
-    expected = {key for key in sample_searcher.occurrences(first_norm, False)} & {
-        key for key in sample_searcher.occurrences(second_norm, False)
-    }
+    expected = set(sample_searcher.occurrences(normalize(first).text)) & set(
+        sample_searcher.occurrences(normalize(second).text)
+    )
     assert len(hits) == len(expected)
 
 
@@ -128,13 +139,13 @@ def test_wrapped_lines_are_part_of_the_sample(wrapped_starts):
 
 def test_every_span_is_the_query_term(sample_searcher):
     for query in ["看秋月春风", "孫悟空", "宝玉 黛玉", "明月 OR 清風", "行者 -八戒"]:
-        terms = [normalize(term).text for term in query.replace("OR", " ").split() if not term.startswith("-")]
+        terms = [fold(normalize(term).text) for term in query.replace("OR", " ").split() if not term.startswith("-")]
         result = sample_searcher.run(query)
         assert result.total > 0, query
         for hit in result.hits(50):
             for match in hit.matches:
                 assert hit.passage.text[match.start : match.end] == match.text
-                assert normalize(match.text).text in terms
+                assert fold(normalize(match.text).text) in terms
 
 
 def test_a_term_found_across_a_hard_wrap_is_shown_as_written(sample_searcher):

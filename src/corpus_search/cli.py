@@ -193,6 +193,7 @@ class _Progress:
 @click.option("--count", "-c", "count_only", is_flag=True, help="Print path:count (hits per file) only.")
 @click.option("--files-with-matches", "-l", "files_only", is_flag=True, help="Print only the paths of files with hits.")
 @click.option("--words", "-w", "whole_words", is_flag=True, help="Match only whole words (jieba's segmentation).")
+@click.option("--exact-script", is_flag=True, help="No variant folding: match after OpenCC t2s only.")
 @click.option(
     "--to", "script", type=click.Choice(["s", "t"]), help="Show passages in simplified (s) or traditional (t) script."
 )
@@ -206,6 +207,7 @@ def search(
     count_only: bool,
     files_only: bool,
     whole_words: bool,
+    exact_script: bool,
     script: str | None,
     explain: bool,
 ) -> int:
@@ -224,7 +226,7 @@ def search(
     form = "json" if as_json else "color" if _use_color(color) else "plain"
     stdout = sys.stdout
     with Searcher(index_dir) as searcher, _reader_may_leave():
-        result = searcher.run(node, whole_words)
+        result = searcher.run(node, whole_words, exact_script)
         if count_only:
             output.write_counts(result.counts(), stdout, form)
         elif files_only:

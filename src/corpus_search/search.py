@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import math
 import time
 from array import array
@@ -31,12 +32,24 @@ from .model import Hit, Match, Passage
 from .normalize import normalize
 from .query import And, Node, Not, Or, Term, parse, positive_terms
 from .store import DEFAULT_INDEX, index_totals, open_index
+from .variants import fold, fold_table
 
 BM25_K1 = 1.2
 BM25_B = 0.75
 INSIDE_WORD_WEIGHT = 0.5  # an occurrence inside a longer word counts half
 
 PassageKey = tuple[int, int]  # (Whoosh document number of the block, passage number in the block)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOptions:
+    """How terms match: only as whole words (`--words`), and with or without variant folding."""
+
+    whole_words: bool = False
+    exact_script: bool = False
+
+
+DEFAULT_OPTIONS = MatchOptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +74,7 @@ class SearchResult:
 
     searcher: Searcher
     terms: list[Term]
-    whole_words: bool
+    options: MatchOptions
     ranked: list[tuple[float, str, int, PassageKey]] = field(default_factory=list)
 
     @property
@@ -79,7 +92,7 @@ class SearchResult:
         """The best `limit` hits (all when None), best first."""
         chosen = self.ranked if limit is None else self.ranked[:limit]
         for score, path, _, key in chosen:
-            yield self.searcher.hit(key, path, score, self.terms, self.whole_words)
+            yield self.searcher.hit(key, path, score, self.terms, self.options)
 
 
 class Searcher:
@@ -93,7 +106,7 @@ class Searcher:
         self._layouts: dict[int, _Layout] = {}
         self._bounds: dict[int, bytes] = {}
         self._paths: dict[int, str] | None = None
-        self._occurrences: dict[str, dict[PassageKey, list[int]]] = {}
+        self._occurrences: dict[tuple, tuple[dict[PassageKey, list[int]], set[PassageKey]]] = {}
 
     def __enter__(self) -> Searcher:
         return self
@@ -131,24 +144,35 @@ class Searcher:
 
     # -- matching --------------------------------------------------------------------------------
 
-    def block_starts(self, text: str) -> dict[int, list[int]]:
-        """Every block offset (normalised, own text) where `text` starts, by document number."""
-        from whoosh.matching import IntersectionMatcher
+    def block_starts(self, text: str, exact_script: bool = False) -> tuple[dict[int, list[int]], set[tuple] | None]:
+        """Every block offset (normalised, own text) where `text` starts, by document number, and the
+        (document, offset) pairs where it starts with exactly its own characters, not only variants
+        (None when no character of `text` has a variant: then every start is exact)."""
+        from whoosh.matching import IntersectionMatcher, UnionMatcher
         from whoosh.util import make_binary_tree
 
         reader = self.reader
-        chars = sorted(set(text), key=lambda char: reader.doc_frequency("chars", char))
-        if any(("chars", char) not in reader for char in chars):
-            return {}
-        leaves = {char: reader.postings("chars", char) for char in chars}
-        matcher = make_binary_tree(IntersectionMatcher, list(leaves.values())) if len(leaves) > 1 else leaves[chars[0]]
+        groups = {}
+        for char in set(text):
+            members = [member for member in self.variants(char, exact_script) if ("chars", member) in reader]
+            if not members:
+                return {}, None
+            groups[char] = members
+        chars = sorted(groups, key=lambda char: sum(reader.doc_frequency("chars", m) for m in groups[char]))
+        # One matcher per (query character, variant): a matcher must not sit in two places of the tree.
+        leaves = {char: [(member, reader.postings("chars", member)) for member in groups[char]] for char in chars}
+        per_char = [make_binary_tree(UnionMatcher, [m for _, m in leaves[char]]) for char in chars]
+        matcher = make_binary_tree(IntersectionMatcher, per_char)
+        folding = any(len(groups[char]) > 1 for char in chars)
         # Check the rarest characters first: they cut the candidate starts down fastest.
         checks = sorted(range(len(text)), key=lambda index: chars.index(text[index]))
         lead = checks[0]
         found: dict[int, list[int]] = {}
+        exact: set[tuple] = set()
         while matcher.is_active():
             docnum = matcher.id()
-            starts = [position - lead for position in leaves[text[lead]].value_as("positions")]
+            at = {char: _positions_at(leaves[char], docnum) for char in chars}
+            starts = [position - lead for position in sorted(set().union(*at[text[lead]].values()))]
             starts = [start for start in starts if start < OWN_END]
             sets: dict[str, set[int]] = {}
             for index in checks[1:]:
@@ -156,32 +180,61 @@ class Searcher:
                     break
                 char = text[index]
                 if char not in sets:
-                    sets[char] = set(leaves[char].value_as("positions"))
+                    sets[char] = set().union(*at[char].values())
                 present = sets[char]
                 starts = [start for start in starts if start + index in present]
             if starts:
                 own_start = OWN_END - self.layout(docnum).norm_starts[-1]
                 found[docnum] = [start - own_start for start in starts]
+                if folding:
+                    own = {char: set(at[char].get(char, ())) for char in chars}
+                    exact.update(
+                        (docnum, start - own_start)
+                        for start in starts
+                        if all(start + index in own[char] for index, char in enumerate(text))
+                    )
             matcher.next()
-        return found
+        return found, (exact if folding else None)
 
-    def occurrences(self, text: str, whole_words: bool) -> dict[PassageKey, list[int]]:
+    def variants(self, char: str, exact_script: bool) -> list[str]:
+        """The characters that match `char`: itself first, then its variants unless `exact_script`."""
+        if exact_script:
+            return [char]
+        return variant_group(char)
+
+    def occurrences(self, text: str, options: MatchOptions = DEFAULT_OPTIONS) -> dict[PassageKey, list[int]]:
         """Block offsets of every occurrence of `text`, grouped by passage."""
-        cache_key = ("w" if whole_words else "s") + text
+        return self._grouped(text, options)[0]
+
+    def exact_passages(self, text: str, options: MatchOptions = DEFAULT_OPTIONS) -> set[PassageKey]:
+        """Passages where `text` occurs with its own characters, not only through variants."""
+        return self._grouped(text, options)[1]
+
+    def _grouped(self, text: str, options: MatchOptions) -> tuple[dict, set]:
+        cache_key = (text, options)
         if cache_key in self._occurrences:
             return self._occurrences[cache_key]
         grouped: dict[PassageKey, list[int]] = {}
-        for docnum, starts in self.block_starts(text).items():
-            if whole_words:
+        found, exact = self.block_starts(text, options.exact_script)
+        all_exact = exact is None
+        exact_keys: set[PassageKey] = set()
+        for docnum, starts in found.items():
+            if options.whole_words:
                 starts = [start for start in starts if self._is_whole(docnum, start, len(text))]
             norm_starts = self.layout(docnum).norm_starts
-            passage = 0
+            find_passage = functools.partial(bisect.bisect_right, norm_starts)
             for start in starts:
-                while norm_starts[passage + 1] <= start:
-                    passage += 1
-                grouped.setdefault((docnum, passage), []).append(start)
-        self._occurrences[cache_key] = grouped
-        return grouped
+                key = (docnum, find_passage(start) - 1)
+                if key in grouped:
+                    grouped[key].append(start)
+                else:
+                    grouped[key] = [start]
+                if not all_exact and (docnum, start) in exact:
+                    exact_keys.add(key)
+        if all_exact:
+            exact_keys = set(grouped)
+        self._occurrences[cache_key] = grouped, exact_keys
+        return grouped, exact_keys
 
     def _is_whole(self, docnum: int, start: int, length: int) -> bool:
         """True when [start, start + length) begins and ends on word boundaries of the block."""
@@ -195,41 +248,41 @@ class Searcher:
             keys.update((docnum, passage) for passage in range(len(self.layout(docnum).lines)))
         return keys
 
-    def evaluate(self, node: Node, whole_words: bool) -> set[PassageKey]:
+    def evaluate(self, node: Node, options: MatchOptions) -> set[PassageKey]:
         """The passages that satisfy `node`."""
         if isinstance(node, Term):
-            return set(self.occurrences(node.normalized, whole_words))
+            return set(self.occurrences(node.normalized, options))
         if isinstance(node, Or):
             keys: set[PassageKey] = set()
             for child in node.children:
-                keys |= self.evaluate(child, whole_words)
+                keys |= self.evaluate(child, options)
             return keys
         if isinstance(node, Not):
-            return self.all_passages() - self.evaluate(node.child, whole_words)
+            return self.all_passages() - self.evaluate(node.child, options)
         wanted = [child for child in node.children if not isinstance(child, Not)]
         unwanted = [child.child for child in node.children if isinstance(child, Not)]
         if wanted:
-            keys = self.evaluate(wanted[0], whole_words)
+            keys = self.evaluate(wanted[0], options)
             for child in wanted[1:]:
                 if not keys:
                     break
-                keys &= self.evaluate(child, whole_words)
+                keys &= self.evaluate(child, options)
         else:
             keys = self.all_passages()
         for child in unwanted:
             if not keys:
                 break
-            keys -= self.evaluate(child, whole_words)
+            keys -= self.evaluate(child, options)
         return keys
 
     # -- ranking ---------------------------------------------------------------------------------
 
-    def scores(self, keys: set[PassageKey], terms: list[Term], whole_words: bool) -> dict[PassageKey, float]:
+    def scores(self, keys: set[PassageKey], terms: list[Term], options: MatchOptions) -> dict[PassageKey, float]:
         """BM25 of each passage in `keys`, whole-word occurrences counting in full and others at half."""
         scores = dict.fromkeys(keys, 0.0)
         length_norms: dict[PassageKey, float] = {}
         for term in terms:
-            occurrences = self.occurrences(term.normalized, whole_words)
+            occurrences = self.occurrences(term.normalized, options)
             df = len(occurrences)
             idf = math.log(1 + (self.total_passages - df + 0.5) / (df + 0.5))
             length = len(term.normalized)
@@ -252,11 +305,15 @@ class Searcher:
                 scores[key] += idf * frequency * (BM25_K1 + 1) / (frequency + norm)
         return scores
 
-    def run(self, query: str | Node, whole_words: bool = False) -> SearchResult:
-        """Find and rank every passage that satisfies `query`."""
+    def run(self, query: str | Node, whole_words: bool = False, exact_script: bool = False) -> SearchResult:
+        """Find and rank every passage that satisfies `query`.
+
+        `whole_words`: only occurrences that are whole jieba words. `exact_script`: no variant folding,
+        matching after t2s only.
+        """
         node = parse(query) if isinstance(query, str) else node_checked(query)
         with self._damage_reported():
-            return self._run(node, whole_words)
+            return self._run(node, MatchOptions(whole_words, exact_script))
 
     @contextlib.contextmanager
     def _damage_reported(self) -> Iterator[None]:
@@ -271,16 +328,21 @@ class Searcher:
                 f"index at {self.index_dir} cannot be read ({type(error).__name__}); rebuild it: cs index --rebuild DIR"
             ) from error
 
-    def _run(self, node: Node, whole_words: bool) -> SearchResult:
+    def _run(self, node: Node, options: MatchOptions) -> SearchResult:
         terms = positive_terms(node)
-        keys = self.evaluate(node, whole_words)
+        keys = self.evaluate(node, options)
         paths = self.paths()
+        exact_terms = dict.fromkeys(keys, 0)
+        for term in terms:
+            for key in self.exact_passages(term.normalized, options) & keys:
+                exact_terms[key] += 1
         ranked = [
             (score, paths[key[0]], self.layout(key[0]).lines[key[1]], key)
-            for key, score in self.scores(keys, terms, whole_words).items()
+            for key, score in self.scores(keys, terms, options).items()
         ]
-        ranked.sort(key=lambda item: (-item[0], item[1], item[2]))
-        return SearchResult(self, terms, whole_words, ranked)
+        # Passages where more terms occur as typed (not only through a variant) come first.
+        ranked.sort(key=lambda item: (-exact_terms[item[3]], -item[0], item[1], item[2]))
+        return SearchResult(self, terms, options, ranked)
 
     # -- hits ------------------------------------------------------------------------------------
 
@@ -297,12 +359,12 @@ class Searcher:
                 return following["text"][: self.layout(min(later)).text_starts[1]]
         return ""
 
-    def hit(self, key: PassageKey, path: str, score: float, terms: list[Term], whole_words: bool) -> Hit:
+    def hit(self, key: PassageKey, path: str, score: float, terms: list[Term], options: MatchOptions) -> Hit:
         """A Hit with its passage as written and the exact span of every occurrence of a query term."""
         with self._damage_reported():
-            return self._hit(key, path, score, terms, whole_words)
+            return self._hit(key, path, score, terms, options)
 
-    def _hit(self, key: PassageKey, path: str, score: float, terms: list[Term], whole_words: bool) -> Hit:
+    def _hit(self, key: PassageKey, path: str, score: float, terms: list[Term], options: MatchOptions) -> Hit:
         docnum, passage = key
         layout = self.layout(docnum)
         text = self.reader.stored_fields(docnum)["text"]
@@ -310,25 +372,50 @@ class Searcher:
         combined = own + self._following_text(docnum, passage, text)
         normalized = normalize(combined)
         own_length = bisect.bisect_left(normalized.to_original, len(own))
+        haystack = normalized.text if options.exact_script else fold(normalized.text)
         block_offset = layout.norm_starts[passage]
         breaks = line_starts(combined)
         first_line = layout.lines[passage]
         matches = []
         for term in terms:
-            needle = term.normalized
-            start = normalized.text.find(needle)
+            needle = term.normalized if options.exact_script else fold(term.normalized)
+            start = haystack.find(needle)
             while 0 <= start < own_length:
-                if not whole_words or self._is_whole(docnum, block_offset + start, len(needle)):
+                if not options.whole_words or self._is_whole(docnum, block_offset + start, len(needle)):
                     begin = normalized.to_original[start]
                     end = normalized.to_original[start + len(needle) - 1] + 1
                     line = first_line + bisect.bisect_right(breaks, begin)
                     matches.append(Match(line, begin, end, combined[begin:end]))
-                start = normalized.text.find(needle, start + 1)
+                start = haystack.find(needle, start + 1)
         matches.sort(key=lambda match: (match.start, match.end))
         shown = own.rstrip()
         if matches and max(match.end for match in matches) > len(shown):
             shown = combined.rstrip()
         return Hit(Passage(path, first_line, shown), score, tuple(matches))
+
+
+@functools.cache
+def _variant_groups() -> dict[str, str]:
+    """Each character that folds with others → all the characters of its set."""
+    sets: dict[int, list[int]] = {}
+    for code, canonical in fold_table().items():
+        sets.setdefault(canonical, [canonical]).append(code)
+    return {chr(member): "".join(map(chr, members)) for members in sets.values() for member in members}
+
+
+def variant_group(char: str) -> list[str]:
+    """`char` first, then the characters that fold with it."""
+    group = _variant_groups().get(char, "")
+    return [char, *(other for other in group if other != char)]
+
+
+def _positions_at(leaves: list[tuple[str, object]], docnum: int) -> dict[str, list[int]]:
+    """Positions of each variant whose matcher sits on `docnum`."""
+    return {
+        member: matcher.value_as("positions")
+        for member, matcher in leaves
+        if matcher.is_active() and matcher.id() == docnum
+    }
 
 
 def _open_reader(index_dir: str, attempts: int = 5):
@@ -358,8 +445,13 @@ def node_checked(node: Node) -> Node:
 
 
 def search(
-    query: str, index_dir: str = DEFAULT_INDEX, *, whole_words: bool = False, limit: int | None = None
+    query: str,
+    index_dir: str = DEFAULT_INDEX,
+    *,
+    whole_words: bool = False,
+    exact_script: bool = False,
+    limit: int | None = None,
 ) -> Iterator[Hit]:
     """Hits for `query` in rank order: `for hit in search("临时党支部"): print(hit.passage.path, hit.line)`."""
     with Searcher(index_dir) as searcher:
-        yield from searcher.run(query, whole_words).hits(limit)
+        yield from searcher.run(query, whole_words, exact_script).hits(limit)
