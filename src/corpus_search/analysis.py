@@ -25,7 +25,7 @@ from whoosh.fields import FieldType
 from whoosh.formats import _INT_SIZE, Positions
 
 SEPARATOR = "\uffff"  # a noncharacter; normalisation turns any U+FFFF in the text into U+FFFD
-OWN_END = 1 << 16  # position after a block's last own character; blocks are about half as long
+OWN_END = 1 << 17  # position after a block's last own character; blocks hold at most 65,536 + 200
 
 
 class CharTokenizer(Tokenizer):

@@ -28,7 +28,7 @@ MAX_PASSAGE = 200  # original characters, before the trailing whitespace
 SHORT_PASSAGE = 40  # below this a line break after a sentence does not end the passage
 LONG_PASSAGE = 100  # at or above this any sentence end ends the passage
 LOOKAHEAD = 32  # normalised characters after a block that are indexed with it
-BLOCK_CHARS = 32768  # original characters of passages grouped into one Whoosh document
+BLOCK_CHARS = 65536  # original characters of passages grouped into one Whoosh document
 CHUNK_CHARS = 1 << 20  # original characters normalised at a time
 
 _SENTENCE_END = re.compile(r"[。！？!?；;…．]+[”’」』）》〉】\"')\]]*")

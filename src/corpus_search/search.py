@@ -124,6 +124,10 @@ class Searcher:
             self._layouts[docnum] = _Layout.from_bytes(self._column("passage_starts", docnum))
         return self._layouts[docnum]
 
+    def block_text(self, docnum: int) -> str:
+        """A block's text as written in the file."""
+        return self._column("text", docnum).decode("utf-8", errors="surrogatepass")
+
     def bounds(self, docnum: int) -> bytes:
         if docnum not in self._bounds:
             self._bounds[docnum] = self._column("bounds", docnum)
@@ -222,15 +226,15 @@ class Searcher:
             if options.whole_words:
                 starts = [start for start in starts if self._is_whole(docnum, start, len(text))]
             norm_starts = self.layout(docnum).norm_starts
-            find_passage = functools.partial(bisect.bisect_right, norm_starts)
-            for start in starts:
-                key = (docnum, find_passage(start) - 1)
-                if key in grouped:
-                    grouped[key].append(start)
-                else:
-                    grouped[key] = [start]
-                if not all_exact and (docnum, start) in exact:
+            at = 0
+            while at < len(starts):  # one step per passage, not per occurrence
+                passage = bisect.bisect_right(norm_starts, starts[at]) - 1
+                end = bisect.bisect_left(starts, norm_starts[passage + 1], at)
+                key = (docnum, passage)
+                grouped[key] = starts[at:end]
+                if not all_exact and any((docnum, start) in exact for start in grouped[key]):
                     exact_keys.add(key)
+                at = end
         if all_exact:
             exact_keys = set(grouped)
         self._occurrences[cache_key] = grouped, exact_keys
@@ -354,9 +358,9 @@ class Searcher:
         path = self.paths()[docnum]
         later = [other for other, other_path in self.paths().items() if other_path == path and other > docnum]
         if later:  # a file's blocks are added in order, and merges keep the order
-            following = self.reader.stored_fields(min(later))
-            if following["number"] == self.reader.stored_fields(docnum)["number"] + 1:
-                return following["text"][: self.layout(min(later)).text_starts[1]]
+            following = min(later)
+            if self.reader.stored_fields(following)["number"] == self.reader.stored_fields(docnum)["number"] + 1:
+                return self.block_text(following)[: self.layout(following).text_starts[1]]
         return ""
 
     def hit(self, key: PassageKey, path: str, score: float, terms: list[Term], options: MatchOptions) -> Hit:
@@ -367,7 +371,7 @@ class Searcher:
     def _hit(self, key: PassageKey, path: str, score: float, terms: list[Term], options: MatchOptions) -> Hit:
         docnum, passage = key
         layout = self.layout(docnum)
-        text = self.reader.stored_fields(docnum)["text"]
+        text = self.block_text(docnum)
         own = text[layout.text_starts[passage] : layout.text_starts[passage + 1]]
         combined = own + self._following_text(docnum, passage, text)
         normalized = normalize(combined)
@@ -428,7 +432,7 @@ def _open_reader(index_dir: str, attempts: int = 5):
     for attempt in range(attempts):
         try:
             reader = open_index(index_dir).reader()
-            names = ("passage_starts", "bounds") if reader.doc_count_all() else ()  # an empty index has none
+            names = ("passage_starts", "bounds", "text") if reader.doc_count_all() else ()  # an empty index has none
             columns = {name: reader.column_reader(name) for name in names}
             return reader, columns
         except (CorpusSearchError, OSError):

@@ -28,21 +28,22 @@ from .analysis import OWN_END, CharField, char_postings, word_boundaries
 from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: blocks of 64 K characters, text in a column
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MANIFEST = "cs-manifest.json"
 DEFAULT_INDEX = "index"
 
 
 def schema():
-    """A document is a block of passages: its text as written, its characters, and column data."""
+    """A document is a block of passages: its characters (indexed), its text as written and per-block
+    data in columns (read without unpickling or inflating anything), its path and number (stored)."""
     from whoosh.columns import VarBytesColumn
     from whoosh.fields import COLUMN, ID, STORED, Schema
 
     return Schema(
         path=ID(stored=True),
         number=STORED(),
-        text=STORED(),
+        text=COLUMN(VarBytesColumn()),
         chars=CharField(),
         passage_starts=COLUMN(VarBytesColumn()),
         bounds=COLUMN(VarBytesColumn()),
@@ -64,7 +65,7 @@ def block_document(block: Block) -> dict:
     return {
         "path": block.path,
         "number": block.number,
-        "text": block.text,
+        "text": block.text.encode("utf-8", errors="surrogatepass"),
         "chars": char_postings(block.normalized, block.lookahead),
         "passage_starts": _array_bytes(
             [*block.norm_starts, len(block.normalized), *block.text_starts, len(block.text), *block.lines]
