@@ -80,6 +80,9 @@ def _converter(conversion: str):
     return OpenCC(conversion)
 
 
+SHORT_TEXT = 2000  # characters; shorter texts go straight through OpenCC
+
+
 @dataclass(frozen=True, slots=True)
 class _FastConversion:
     """OpenCC's group of phrase tables plus one character table, split so most text skips the phrases.
@@ -113,6 +116,8 @@ def _fast_conversion(conversion: str) -> _FastConversion | None:
 def _opencc(text: str, conversion: str) -> str:
     """Exactly what `OpenCC(conversion).convert(text)` gives, faster (see _FastConversion)."""
     converter = _converter(conversion)
+    if len(text) < SHORT_TEXT:
+        return converter.convert(text)  # a query or a passage: not worth building the fast path
     fast = _fast_conversion(conversion)
     if fast is None:
         return converter.convert(text)

@@ -399,18 +399,20 @@ class Searcher:
 
 
 @functools.cache
-def _variant_groups() -> dict[str, str]:
-    """Each character that folds with others → all the characters of its set."""
-    sets: dict[int, list[int]] = {}
+def _variant_members() -> dict[int, list[int]]:
+    """Canonical character → every character that folds to it (itself included)."""
+    members: dict[int, list[int]] = {}
     for code, canonical in fold_table().items():
-        sets.setdefault(canonical, [canonical]).append(code)
-    return {chr(member): "".join(map(chr, members)) for members in sets.values() for member in members}
+        members.setdefault(canonical, [canonical]).append(code)
+    return members
 
 
 def variant_group(char: str) -> list[str]:
     """`char` first, then the characters that fold with it."""
-    group = _variant_groups().get(char, "")
-    return [char, *(other for other in group if other != char)]
+    group = _variant_members().get(fold_table().get(ord(char), ord(char)))
+    if not group:
+        return [char]
+    return [char, *(chr(code) for code in group if chr(code) != char)]
 
 
 def _positions_at(leaves: list[tuple[str, object]], docnum: int) -> dict[str, list[int]]:

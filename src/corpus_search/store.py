@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import multiprocessing
-import multiprocessing.pool
 import os
 import signal
 import sys
@@ -23,10 +21,14 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .analysis import OWN_END, CharField, char_postings, word_boundaries
 from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 FORMAT_VERSION = 2  # 2: blocks of 64 K characters, text in a column
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
@@ -367,7 +369,7 @@ def _writer(ix):
 
 
 @contextlib.contextmanager
-def _worker_pool(sources: list[SourceFile], workers: int | None) -> Iterator[multiprocessing.pool.Pool | None]:
+def _worker_pool(sources: list[SourceFile], workers: int | None) -> Iterator[Pool | None]:
     """Worker processes for the files to analyse, or None when one process will do.
 
     Started before the index's write lock is taken, so that no worker holds the lock's file: a worker
@@ -377,6 +379,8 @@ def _worker_pool(sources: list[SourceFile], workers: int | None) -> Iterator[mul
     if count <= 1:
         yield None
         return
+    import multiprocessing  # here, not at the top: `cs search` never needs it
+
     pool = multiprocessing.get_context().Pool(count, initializer=_prepare_worker)
     try:
         yield pool
@@ -387,7 +391,7 @@ def _worker_pool(sources: list[SourceFile], workers: int | None) -> Iterator[mul
 
 
 def _analyse_all(
-    sources: list[SourceFile], known: dict[str, dict], encoding: str | None, pool: multiprocessing.pool.Pool | None
+    sources: list[SourceFile], known: dict[str, dict], encoding: str | None, pool: Pool | None
 ) -> Iterator[_Analysed]:
     """Analyse files in the pool; files over BIG_FILE bytes afterwards in this process, block by block,
     so that no process holds all the documents of a huge file at once."""
