@@ -200,3 +200,42 @@ def test_installed_cs_in_a_pipe(seeds_cli_index):
     first, status = shell.stdout.splitlines()
     assert first.startswith("seeds/") and status == "0"
     assert shell.stderr == ""
+
+
+def test_progress_line_reports_files_characters_and_time_left():
+    from corpus_search.cli import progress_line
+
+    line = progress_line(3, 12, 250, 1000, 1_234_567, elapsed=3.0)
+    assert line == "indexing 3/12 files, 1,234,567 characters, 25%, about 9 s left"
+
+
+def test_progress_shows_on_a_terminal_only(seeds_dir, tmp_path):
+    cs = shutil.which("cs", path=str(Path(sys.executable).parent)) or shutil.which("cs")
+    controller, terminal = os.openpty()
+    try:
+        process = subprocess.run(
+            [cs, "index", str(seeds_dir), "--index", str(tmp_path / "tty")],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            check=True,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    assert process.stdout == b""
+    assert b"\rindexing 5/5 files, 15,984 characters, 100%, about 0 s left" in shown
+    piped = subprocess.run(
+        [cs, "index", str(seeds_dir), "--index", str(tmp_path / "pipe")], capture_output=True, text=True, check=True
+    )
+    assert "indexing" not in piped.stderr and "\r" not in piped.stderr
+    quiet = run("index", str(seeds_dir), "--index", str(tmp_path / "quiet"), "-q")
+    assert (quiet.exit_code, quiet.stderr) == (0, "")

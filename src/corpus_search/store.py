@@ -181,7 +181,7 @@ def build_index(
     follow_links: bool = False,
     rebuild: bool = False,
     workers: int | None = None,
-    progress: Callable[[int, int, int, int], None] | None = None,
+    progress: Callable[[int, int, int, int, int], None] | None = None,
 ) -> IndexReport:
     """Make the index at `index_dir` hold exactly the matching files under `roots`.
 
@@ -214,7 +214,7 @@ def _update(
     encoding: str | None,
     rebuild: bool,
     workers: int | None,
-    progress: Callable[[int, int, int, int], None] | None,
+    progress: Callable[[int, int, int, int, int], None] | None,
 ) -> None:
     from whoosh import index as whoosh_index
 
@@ -242,34 +242,34 @@ def _update(
     if not fresh and not to_check and not gone and manifest["roots"] == roots:
         return
 
+    plan = _Plan(index_dir, roots, manifest, sources, to_check, gone, indexed_paths, fresh)
     with _worker_pool(to_check, workers) as pool:
-        _write(
-            ix,
-            index_dir,
-            manifest,
-            roots,
-            sources,
-            to_check,
-            gone,
-            indexed_paths,
-            fresh,
-            report,
-            encoding,
-            pool,
-            progress,
-        )
+        _write(ix, plan, report, encoding, pool, progress)
 
 
-def _write(
-    ix, index_dir, manifest, roots, sources, to_check, gone, indexed_paths, fresh, report, encoding, pool, progress
-):
-    """Apply the changes in one Whoosh commit, then save the manifest."""
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What an update will do: files to (re)analyse, paths to drop, and whether it starts afresh."""
+
+    index_dir: str
+    roots: list[str]
+    manifest: dict
+    sources: dict[str, SourceFile]
+    to_check: list[SourceFile]
+    gone: list[str]
+    indexed_paths: set[str]
+    fresh: bool
+
+
+def _write(ix, plan: _Plan, report: IndexReport, encoding: str | None, pool: Pool | None, progress) -> None:
+    """Apply the plan in one Whoosh commit, then save the manifest."""
     from whoosh.writing import CLEAR
 
+    manifest, sources, to_check, indexed_paths = plan.manifest, plan.sources, plan.to_check, plan.indexed_paths
     known: dict[str, dict] = manifest["files"]
     writer = _writer(ix)
     try:
-        for path in gone:
+        for path in plan.gone:
             writer.delete_by_term("path", path)
             report.removed += 1
         for real in [real for real in known if real not in sources]:
@@ -280,7 +280,7 @@ def _write(
             source = result.source
             done_bytes += source.size
             if progress:
-                progress(done, len(to_check), done_bytes, total_bytes)
+                progress(done, len(to_check), done_bytes, total_bytes, report.chars + result.chars)
             if result.warning:
                 report.warnings.append(result.warning)
             if result.unchanged:  # same content, new timestamp
@@ -315,12 +315,12 @@ def _write(
         if report.unreadable == report.files:
             writer.cancel()
             return
-        writer.commit(mergetype=CLEAR) if fresh else writer.commit()
+        writer.commit(mergetype=CLEAR) if plan.fresh else writer.commit()
     except BaseException:
         writer.cancel()
         raise
-    manifest["roots"] = roots
-    _save_manifest(index_dir, manifest)
+    manifest["roots"] = plan.roots
+    _save_manifest(plan.index_dir, manifest)
 
 
 def _whoosh_exists(index_dir: str) -> bool:
