@@ -28,7 +28,7 @@ from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
 
 if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
+    from concurrent.futures import ProcessPoolExecutor
 
 FORMAT_VERSION = 2  # 2: blocks of 64 K characters, text in a column
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
@@ -74,18 +74,6 @@ def block_document(block: Block) -> dict:
         ),
         "bounds": word_boundaries(block.normalized),
     }
-
-
-@dataclass(frozen=True, slots=True)
-class FileEntry:
-    """What the manifest knows of one indexed file."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    sha256: str
-    chars: int
-    passages: int
 
 
 @dataclass(slots=True)
@@ -261,7 +249,9 @@ class _Plan:
     fresh: bool
 
 
-def _write(ix, plan: _Plan, report: IndexReport, encoding: str | None, pool: Pool | None, progress) -> None:
+def _write(
+    ix, plan: _Plan, report: IndexReport, encoding: str | None, pool: ProcessPoolExecutor | None, progress
+) -> None:
     """Apply the plan in one Whoosh commit, then save the manifest."""
     from whoosh.writing import CLEAR
 
@@ -369,36 +359,44 @@ def _writer(ix):
 
 
 @contextlib.contextmanager
-def _worker_pool(sources: list[SourceFile], workers: int | None) -> Iterator[Pool | None]:
+def _worker_pool(sources: list[SourceFile], workers: int | None) -> Iterator[ProcessPoolExecutor | None]:
     """Worker processes for the files to analyse, or None when one process will do.
 
-    Started before the index's write lock is taken, so that no worker holds the lock's file: a worker
-    outliving a killed `cs index` must not keep the next one out. Workers die with their parent.
+    Started (all of them: the fork start method launches the whole pool on the first task) before the
+    index's write lock is taken, so that no worker holds the lock's file: a worker outliving a killed
+    `cs index` must not keep the next one out. Workers die with their parent, and on Ctrl-C or an
+    error they are killed at once; the executor copes with dead workers, where multiprocessing.Pool
+    can wait forever on a queue lock a killed worker held.
     """
     count = min(workers or os.cpu_count() or 1, 8, sum(source.size <= BIG_FILE for source in sources))
     if count <= 1:
         yield None
         return
     import multiprocessing  # here, not at the top: `cs search` never needs it
+    from concurrent.futures import ProcessPoolExecutor
 
-    pool = multiprocessing.get_context().Pool(count, initializer=_prepare_worker)
+    executor = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"), initializer=_prepare_worker)
+    executor.submit(int).result()
     try:
-        yield pool
-        pool.close()
-    finally:
-        pool.terminate()  # on Ctrl-C or an error: stop the workers now, not after their current file
-        pool.join()
+        yield executor
+    except BaseException:
+        processes = list((executor._processes or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        raise
+    executor.shutdown()
 
 
 def _analyse_all(
-    sources: list[SourceFile], known: dict[str, dict], encoding: str | None, pool: Pool | None
+    sources: list[SourceFile], known: dict[str, dict], encoding: str | None, pool: ProcessPoolExecutor | None
 ) -> Iterator[_Analysed]:
     """Analyse files in the pool; files over BIG_FILE bytes afterwards in this process, block by block,
     so that no process holds all the documents of a huge file at once."""
     small = [source for source in sources if source.size <= BIG_FILE]
     big = [source for source in sources if source.size > BIG_FILE]
     arguments = [(source, known.get(source.real_path, {}).get("sha256"), encoding) for source in small]
-    yield from (pool.imap(_analyse_star, arguments) if pool else map(_analyse_star, arguments))
+    yield from (pool.map(_analyse_star, arguments) if pool else map(_analyse_star, arguments))
     for source in big:
         yield _analyse(source, known.get(source.real_path, {}).get("sha256"), encoding, lazy=True)
 
