@@ -63,6 +63,9 @@ def start_index(source: Path, index_dir: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As a terminal would have it. A shell runs background jobs with SIGINT ignored, and a CI job
+        # may pass that on; Python then never turns Ctrl-C into KeyboardInterrupt.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -6,12 +6,16 @@ sits on consecutive positions, which is exactly a substring match on the normali
 then assigned to the passages of the block (the `passage_starts` column), and AND / OR / NOT combine the
 passages each term was found in.
 
-Ranking is BM25 over passages, computed here: a term's frequency counts an occurrence that starts and ends
-on jieba word boundaries (the `bounds` column) in full and one inside a longer word at half, so 人才 as a
+Variants fold here, at query time: each query character matches any character of its variant set
+(variants.py), as a union of their postings; `exact_script=True` matches the character alone.
+
+Ranking puts first the passages where more terms occur as typed (not only through a variant), then
+BM25 over passages, computed here: a term's frequency counts an occurrence that starts and ends on
+jieba word boundaries (the `bounds` column) in full and one inside a longer word at half, so 人才 as a
 word outranks 人才 in 这个人才能干. `whole_words=True` (`--words`) keeps only whole-word occurrences.
 
-Only the hits that are shown are read back from the stored text, normalised again, and turned into Match
-spans in the original characters, with the original line where each match starts.
+Only the hits that are shown are read back from the `text` column, normalised again, and turned into
+Match spans in the original characters, with the original line where each match starts.
 """
 
 from __future__ import annotations
