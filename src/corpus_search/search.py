@@ -35,7 +35,7 @@ from .loader import line_starts
 from .model import Hit, Match, Passage
 from .normalize import normalize
 from .query import And, Node, Not, Or, Term, parse, positive_terms
-from .store import DEFAULT_INDEX, index_totals, open_index
+from .store import DEFAULT_INDEX, open_index
 from .variants import fold, fold_table
 
 BM25_K1 = 1.2
@@ -104,8 +104,7 @@ class Searcher:
 
     def __init__(self, index_dir: str = DEFAULT_INDEX):
         self.index_dir = index_dir
-        self.reader, self._columns = _open_reader(index_dir)
-        self.total_passages, total_chars = index_totals(index_dir)
+        self.reader, self._columns, self.total_passages, total_chars = _open_reader(index_dir)
         self.average_length = total_chars / self.total_passages if self.total_passages else 1.0
         self._layouts: dict[int, _Layout] = {}
         self._bounds: dict[int, bytes] = {}
@@ -437,10 +436,11 @@ def _open_reader(index_dir: str, attempts: int = 5):
     """
     for attempt in range(attempts):
         try:
-            reader = open_index(index_dir).reader()
+            index = open_index(index_dir)
+            reader = index.whoosh.reader()
             names = ("passage_starts", "bounds", "text") if reader.doc_count_all() else ()  # an empty index has none
             columns = {name: reader.column_reader(name) for name in names}
-            return reader, columns
+            return reader, columns, index.passages, index.chars
         except (CorpusSearchError, OSError):
             if attempt == attempts - 1:
                 raise

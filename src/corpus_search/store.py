@@ -443,17 +443,26 @@ class IndexInfo:
     bytes: int
 
 
-def open_index(index_dir: str = DEFAULT_INDEX):
-    """The Whoosh index at `index_dir`, checked to be one that this version of cs wrote."""
+@dataclass(frozen=True, slots=True)
+class OpenIndex:
+    """A Whoosh index this version of cs wrote, with the totals its manifest holds."""
 
+    whoosh: object
+    passages: int
+    chars: int
+
+
+def open_index(index_dir: str = DEFAULT_INDEX) -> OpenIndex:
+    """The index at `index_dir`, checked to be one that this version of cs wrote (one manifest read)."""
     if not os.path.isdir(index_dir) or not os.path.exists(os.path.join(index_dir, MANIFEST)):
         raise CorpusSearchError(f"no index at {index_dir} — run: cs index DIR")
-    _load_manifest(index_dir)
+    files = _load_manifest(index_dir)["files"].values()
     if not _whoosh_exists(index_dir):
         raise CorpusSearchError(
             f"index at {index_dir} is damaged (its table of contents is missing); rebuild it: cs index --rebuild DIR"
         )
-    return _open_whoosh(index_dir)
+    passages = sum(entry["passages"] for entry in files)
+    return OpenIndex(_open_whoosh(index_dir), passages, sum(entry["chars"] for entry in files))
 
 
 def index_info(index_dir: str = DEFAULT_INDEX) -> IndexInfo:
@@ -471,12 +480,6 @@ def index_info(index_dir: str = DEFAULT_INDEX) -> IndexInfo:
         passages=sum(entry["passages"] for entry in files),
         bytes=size,
     )
-
-
-def index_totals(index_dir: str = DEFAULT_INDEX) -> tuple[int, int]:
-    """Passages and characters in the index, from its manifest."""
-    files = _load_manifest(index_dir)["files"].values()
-    return sum(entry["passages"] for entry in files), sum(entry["chars"] for entry in files)
 
 
 def index_roots(index_dir: str = DEFAULT_INDEX) -> list[str]:
