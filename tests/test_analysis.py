@@ -6,7 +6,17 @@ from whoosh.fields import ID, FieldType, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.query import Phrase
 
-from corpus_search.analysis import OWN_END, CharPositions, CharTokenizer, chars_value, segment, word_boundaries
+from corpus_search.analysis import (
+    BOUNDARY,
+    OWN_END,
+    WORD_CHAR,
+    CharPositions,
+    CharTokenizer,
+    chars_value,
+    segment,
+    word_counts,
+    word_flags,
+)
 from corpus_search.normalize import normalize
 
 
@@ -40,8 +50,14 @@ def test_segment_gives_offsets_and_drops_whitespace():
     assert " " not in [word for word, _, _ in words]
 
 
-def test_word_boundaries_mark_starts_and_ends():
-    text = "他是人才啊"
-    bounds = word_boundaries(text)
-    assert len(bounds) == len(text) + 1
-    assert [i for i, flag in enumerate(bounds) if flag] == [0, 1, 2, 4, 5]
+def test_word_flags_mark_boundaries_and_word_characters():
+    own, lookahead = "他是人才啊。", "A，2"
+    flags = word_flags(own, lookahead)
+    assert len(flags) == len(own) + len(lookahead) + 1
+    assert [i for i, flag in enumerate(flags) if flag & BOUNDARY] == [0, 1, 2, 4, 5, 6]
+    assert [i for i, flag in enumerate(flags) if flag & WORD_CHAR] == [0, 1, 2, 3, 4, 6, 8]
+
+
+def test_word_counts_skip_punctuation():
+    words = segment("人才，人才。")
+    assert word_counts(words).decode() == "人才\t2\n"

@@ -10,7 +10,8 @@ that go up by one from `start_pos`, and `startchar`/`endchar` into the value whe
   in this block" is the test `position < OWN_END`, the same for every document.
 - words: jieba words (dictionary only, no HMM guesses, no stop words, no stemming) are kept as word
   boundaries beside each block, for ranking and `--words`: a match that starts and ends on boundaries is
-  a whole word or a run of whole words.
+  a whole word or a run of whole words. The same bytes flag word characters (letters, digits, Han), which
+  wildcards may stand for, and each block keeps how often each word occurs in it, for collocates.
 """
 
 from __future__ import annotations
@@ -138,11 +139,34 @@ def segment(text: str) -> list[tuple[str, int, int]]:
 
 _FORMAT = CharPositions()
 
+BOUNDARY = 1  # a jieba word starts or ends at this offset
+WORD_CHAR = 2  # the character at this offset is a letter, digit or Han character (str.isalnum)
 
-def word_boundaries(text: str) -> bytes:
-    """One byte per offset 0…len(text): 1 where a jieba word starts or ends, else 0."""
-    bounds = bytearray(len(text) + 1)
-    for _, start, end in segment(text):
-        bounds[start] = 1
-        bounds[end] = 1
-    return bytes(bounds)
+
+def word_flags(own: str, lookahead: str = "", words: list[tuple[str, int, int]] | None = None) -> bytes:
+    """One byte per offset 0…len(own + lookahead): BOUNDARY where a jieba word of `own` starts or ends
+    (always at len(own)), WORD_CHAR where the character is alphanumeric."""
+    text = own + lookahead
+    flags = bytearray(len(text) + 1)
+    for _, start, end in segment(own) if words is None else words:
+        flags[start] |= BOUNDARY
+        flags[end] |= BOUNDARY
+    flags[len(own)] |= BOUNDARY
+    for offset, char in enumerate(text):
+        if char.isalnum():
+            flags[offset] |= WORD_CHAR
+    return bytes(flags)
+
+
+def is_collocate(word: str) -> bool:
+    """Words counted for collocates: those with a letter, digit or Han character (not punctuation)."""
+    return any(char.isalnum() for char in word)
+
+
+def word_counts(words: list[tuple[str, int, int]]) -> bytes:
+    """`word<TAB>count` lines (UTF-8) of a block's words, for corpus-wide word frequencies."""
+    counts: dict[str, int] = {}
+    for word, _, _ in words:
+        if is_collocate(word):
+            counts[word] = counts.get(word, 0) + 1
+    return "".join(f"{word}\t{count}\n" for word, count in counts.items()).encode("utf-8", errors="surrogatepass")

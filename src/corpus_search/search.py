@@ -29,7 +29,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .analysis import OWN_END
+from .analysis import BOUNDARY, OWN_END
 from .errors import CorpusSearchError
 from .loader import line_starts
 from .model import Hit, Match, Passage
@@ -247,7 +247,9 @@ class Searcher:
         """True when [start, start + length) begins and ends on word boundaries of the block."""
         bounds = self.bounds(docnum)
         end = start + length
-        return bool(bounds[start]) and (end >= len(bounds) - 1 or bool(bounds[end]))
+        return bool(bounds[start] & BOUNDARY) and (
+            end >= self.layout(docnum).norm_starts[-1] or bool(bounds[end] & BOUNDARY)
+        )
 
     def all_passages(self) -> set[PassageKey]:
         keys: set[PassageKey] = set()
@@ -298,9 +300,11 @@ class Searcher:
                     continue
                 docnum, passage = key
                 bounds = self.bounds(docnum)
-                last = len(bounds) - 1
+                last = self.layout(docnum).norm_starts[-1]
                 whole = sum(
-                    1 for start in starts if bounds[start] and (start + length >= last or bounds[start + length])
+                    1
+                    for start in starts
+                    if bounds[start] & BOUNDARY and (start + length >= last or bounds[start + length] & BOUNDARY)
                 )
                 frequency = whole + INSIDE_WORD_WEIGHT * (len(starts) - whole)
                 norm = length_norms.get(key)

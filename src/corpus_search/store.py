@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .analysis import OWN_END, CharField, char_postings, word_boundaries
+from .analysis import OWN_END, CharField, char_postings, segment, word_counts, word_flags
 from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-FORMAT_VERSION = 2  # 2: blocks of 64 K characters, text in a column
+FORMAT_VERSION = 3  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MANIFEST = "cs-manifest.json"
 DEFAULT_INDEX = "index"
@@ -49,6 +49,7 @@ def schema():
         chars=CharField(),
         passage_starts=COLUMN(VarBytesColumn()),
         bounds=COLUMN(VarBytesColumn()),
+        words=COLUMN(VarBytesColumn()),
     )
 
 
@@ -64,6 +65,7 @@ def block_document(block: Block) -> dict:
     """
     if len(block.normalized) >= OWN_END:
         raise CorpusSearchError(f"block {block.number} of {block.path} is too long to index")
+    words = segment(block.normalized)
     return {
         "path": block.path,
         "number": block.number,
@@ -72,7 +74,8 @@ def block_document(block: Block) -> dict:
         "passage_starts": _array_bytes(
             [*block.norm_starts, len(block.normalized), *block.text_starts, len(block.text), *block.lines]
         ),
-        "bounds": word_boundaries(block.normalized),
+        "bounds": word_flags(block.normalized, block.lookahead, words),
+        "words": word_counts(words),
     }
 
 
