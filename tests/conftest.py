@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from corpus_search import build_index
+from corpus_search.loader import line_starts, read_text
+from corpus_search.normalize import normalize
 from corpus_search.search import Searcher
+from corpus_search.variants import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -69,3 +74,40 @@ def seeds_index(seeds_dir: Path, tmp_path_factory) -> str:
     index_dir = str(tmp_path_factory.mktemp("seeds-index") / "index")
     build_index([str(seeds_dir)], index_dir)
     return index_dir
+
+
+class OracleFile:
+    """One file's normalised text, with what is needed to name the original line of an offset."""
+
+    def __init__(self, path: str):
+        self.path = path
+        text = read_text(path)
+        normalized = normalize(text)
+        self.text = normalized.text
+        self.folded = fold(normalized.text)
+        self.to_original = normalized.to_original
+        self.line_offsets = line_starts(text)
+        self.original = text
+
+    def line_at(self, index: int) -> int:
+        return bisect.bisect_right(self.line_offsets, self.to_original[index]) + 1
+
+    def starts(self, needle: str, folded: bool) -> set[tuple[str, int]]:
+        haystack = self.folded if folded else self.text
+        found = set()
+        at = haystack.find(needle)
+        while at >= 0:
+            found.add((self.path, self.line_at(at)))
+            at = haystack.find(needle, at + 1)
+        return found
+
+    def spans_line_break(self, start: int, length: int) -> bool:
+        first, last = self.to_original[start], self.to_original[start + length - 1]
+        return any(char in "\r\n" for char in self.original[first:last])
+
+
+@pytest.fixture(scope="session")
+def oracle(sample_dir: Path) -> list[OracleFile]:
+    paths = sorted(str(path) for path in sample_dir.rglob("*.txt"))
+    with ProcessPoolExecutor(2) as pool:
+        return list(pool.map(OracleFile, paths))

@@ -57,3 +57,26 @@ def test_malformed_queries_say_what_is_wrong(query, message):
     with pytest.raises(CorpusSearchError) as raised:
         parse(query)
     assert str(raised.value) == message
+
+
+def test_wildcards_make_a_pattern_in_bare_terms_only():
+    from corpus_search.query import WILDCARD_RUN
+
+    assert parse("臨時*支部") == Term(
+        "臨時*支部", "临时*支部", parts=("临时", "支部"), gaps=((0, 0), (0, WILDCARD_RUN), (0, 0))
+    )
+    assert parse("临?党").gaps == ((0, 0), (1, 1), (0, 0))
+    assert parse("?临??").gaps == ((1, 1), (2, 2))
+    assert parse("临?*党").gaps[1] == (1, 1 + WILDCARD_RUN)
+    assert not parse('"临?党"').is_pattern
+    assert not parse("什么？").is_pattern  # a full-width question mark is itself
+
+
+def test_near_and_adj_join_two_terms():
+    from corpus_search.query import Near
+
+    assert parse("临时 NEAR/5 支部") == Near(Term("临时", "临时"), Term("支部", "支部"), 5, ordered=False)
+    assert parse("临时 ADJ 支部") == Near(Term("临时", "临时"), Term("支部", "支部"), 10, ordered=True)
+    assert explain(parse("a NEAR/3 b c")) == '(("a" NEAR/3 "b") AND "c")'
+    assert positive_terms(parse("a NEAR/3 b -c")) == [Term("a", "a"), Term("b", "b")]
+    assert parse("near/3").normalized == "near/3"  # lower case is a word

@@ -7,27 +7,65 @@
     "临时 党支部"          a phrase: the text between quotes, normalised as a whole (so the space goes)
     (临时 OR 战时) 党支部   parentheses group
 
+    临时*支部              a pattern: `*` stands for 0…10 word characters, `?` for exactly one
+    临时 NEAR/5 支部       both terms, at most 5 characters apart, in either order (NEAR alone: 10)
+    临时 ADJ/5 支部        the same, 临时 first
+
 Every term matches as a substring of the normalised passage text, so a bare term such as 临时党支部
 already behaves as its exact phrase; quotes matter when the phrase holds spaces or operator words.
-Operators are the upper-case words AND, OR and NOT; a leading `-` negates a term. Precedence: NOT, then
-AND, then OR. A query that cannot be read raises CorpusSearchError with a one-line reason.
+Operators are the upper-case words AND, OR, NOT, NEAR/n and ADJ/n; a leading `-` negates a term.
+Precedence: NEAR and ADJ (which join two terms), then NOT, then AND, then OR. A query that cannot be
+read raises CorpusSearchError with a one-line reason.
+
+Wildcards are the ASCII `*` and `?` in a bare term; inside "quotes", and as full-width ＊ ？, they are
+the characters themselves. A word character is a letter, digit or Han character (`str.isalnum`), never
+punctuation or a space. Where a pattern can match more than one way at a start, the shortest match
+counts, as a regular expression with lazy `{0,10}?` would choose.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .errors import CorpusSearchError
 from .normalize import normalize_query
 
+WILDCARD_RUN = 10  # word characters a `*` stands for, at most
+DEFAULT_NEAR = 10  # characters between the terms of a NEAR or ADJ without /n
+
+Gap = tuple[int, int]  # (fewest, most) word characters
+
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A term as typed and as normalised; `quoted` when it came from a "phrase"."""
+    """A term as typed and as normalised; `quoted` when it came from a "phrase".
+
+    A pattern (a term with wildcards) also has its literal `parts`, normalised, and `gaps`: one more
+    than the parts, the word characters before, between and after them. `normalized` then spells the
+    pattern with `*` for a gap that may grow and `?` per character of a fixed one.
+    """
 
     text: str
     normalized: str
     quoted: bool = False
+    parts: tuple[str, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+
+    @property
+    def is_pattern(self) -> bool:
+        return bool(self.gaps)
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    """Two terms at most `distance` characters apart (between the end of one and the start of the
+    other, without overlapping); `ordered` when `left` must come first."""
+
+    left: Term
+    right: Term
+    distance: int
+    ordered: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +83,13 @@ class Not:
     child: Node
 
 
-Node = Term | And | Or | Not
+Node = Term | Near | And | Or | Not
+Unit = Term | Near  # what a hit's highlighted occurrences come from
 
 _OPERATORS = {"AND", "OR", "NOT"}
 _SPECIAL = '()"'
+_NEAR = re.compile(r"(NEAR|ADJ)(?:/(\d*))?")
+_WILDCARDS = re.compile(r"[*?]+")
 
 
 def _tokens(query: str) -> list[tuple[str, str]]:
@@ -76,7 +117,12 @@ def _tokens(query: str) -> list[tuple[str, str]]:
             while end < len(query) and not query[end].isspace() and query[end] not in _SPECIAL:
                 end += 1
             word = query[i:end]
-            tokens.append(("op", word) if word in _OPERATORS else ("word", word))
+            if word in _OPERATORS:
+                tokens.append(("op", word))
+            elif _NEAR.fullmatch(word):
+                tokens.append(("near", word))
+            else:
+                tokens.append(("word", word))
             i = end
     return tokens
 
@@ -111,15 +157,30 @@ class _Parser:
         return children[0] if len(children) == 1 else Or(tuple(children))
 
     def and_expr(self) -> Node:
-        children = [self.unary()]
+        children = [self.near_expr()]
         while True:
             token = self.peek()
             if token is None or token[0] == ")" or token == ("op", "OR"):
                 break
             if token == ("op", "AND"):
                 self.take()
-            children.append(self.unary())
+            children.append(self.near_expr())
         return children[0] if len(children) == 1 else And(tuple(children))
+
+    def near_expr(self) -> Node:
+        left = self.unary()
+        token = self.peek()
+        if token is None or token[0] != "near":
+            return left
+        self.take()
+        operator, distance = _near_operator(token[1])
+        right = self.unary()
+        if not isinstance(left, Term) or not isinstance(right, Term):
+            raise CorpusSearchError(f"bad query: {operator} joins two terms, not a group or a NOT")
+        following = self.peek()
+        if following is not None and following[0] == "near":
+            raise CorpusSearchError(f"bad query: one {operator} at a time; join more with AND")
+        return Near(left, right, distance, ordered=operator == "ADJ")
 
     def unary(self) -> Node:
         token = self.peek()
@@ -129,7 +190,7 @@ class _Parser:
         if kind == "minus" or token == ("op", "NOT"):
             self.take()
             return Not(self.unary())
-        if kind == "op":
+        if kind in ("op", "near"):
             raise CorpusSearchError(f"bad query: {text} has nothing before it")
         if kind == ")":
             raise CorpusSearchError("bad query: a ) has no (" if self.at == 0 else "bad query: empty ( )")
@@ -143,10 +204,47 @@ class _Parser:
             self.take()
             return node
         self.take()
+        if kind == "word" and _WILDCARDS.search(text):
+            return _pattern(text)
         normalized = normalize_query(text)
         if not normalized:
             raise CorpusSearchError(f"bad query: {text!r} has nothing to search for")
         return Term(text, normalized, quoted=kind == "phrase")
+
+
+def _near_operator(word: str) -> tuple[str, int]:
+    operator, _, distance = word.partition("/")
+    if "/" in word and not distance:
+        raise CorpusSearchError(f"bad query: {operator}/ needs a number of characters, like {operator}/5")
+    return operator, int(distance) if distance else DEFAULT_NEAR
+
+
+def _pattern(text: str) -> Term:
+    """A term with wildcards: literal parts, normalised one by one, and the gaps around them."""
+    parts: list[str] = []
+    gaps: list[Gap] = []
+    spelled: list[str] = []
+    gap = (0, 0)
+    at = 0
+    for wildcard in [*_WILDCARDS.finditer(text), None]:
+        literal = text[at : wildcard.start() if wildcard else len(text)]
+        normalized = normalize_query(literal) if literal else ""
+        if normalized:
+            parts.append(normalized)
+            gaps.append(gap)
+            spelled.append(normalized)
+            gap = (0, 0)
+        if wildcard is None:
+            break
+        run = wildcard.group()
+        fewest = gap[0] + run.count("?")
+        gap = (fewest, gap[1] + run.count("?") + (WILDCARD_RUN if "*" in run else 0))
+        spelled.append(run)
+        at = wildcard.end()
+    if not parts:
+        raise CorpusSearchError(f"bad query: {text!r} has no character beside its wildcards")
+    gaps.append(gap)
+    return Term(text, "".join(spelled), parts=tuple(parts), gaps=tuple(gaps))
 
 
 def parse(query: str) -> Node:
@@ -154,15 +252,25 @@ def parse(query: str) -> Node:
     return _Parser(_tokens(query)).parse()
 
 
-def positive_terms(node: Node, negated: bool = False) -> list[Term]:
-    """Terms that a hit must (or may) contain, in query order: every term not under a NOT."""
-    if isinstance(node, Term):
+def positive_units(node: Node, negated: bool = False) -> list[Unit]:
+    """Terms and NEAR/ADJ pairs that a hit must (or may) contain, in query order: those not under a NOT."""
+    if isinstance(node, Term | Near):
         return [] if negated else [node]
     if isinstance(node, Not):
-        return positive_terms(node.child, not negated)
-    terms: list[Term] = []
+        return positive_units(node.child, not negated)
+    units: list[Unit] = []
     for child in node.children:
-        for term in positive_terms(child, negated):
+        for unit in positive_units(child, negated):
+            if unit not in units:
+                units.append(unit)
+    return units
+
+
+def positive_terms(node: Node) -> list[Term]:
+    """Terms that a hit must (or may) contain, in query order: every term not under a NOT."""
+    terms: list[Term] = []
+    for unit in positive_units(node):
+        for term in (unit.left, unit.right) if isinstance(unit, Near) else (unit,):
             if term not in terms:
                 terms.append(term)
     return terms
@@ -172,6 +280,9 @@ def explain(node: Node) -> str:
     """The parsed query in a fully bracketed form, with each term as it will be matched."""
     if isinstance(node, Term):
         return f'"{node.normalized}"'
+    if isinstance(node, Near):
+        operator = "ADJ" if node.ordered else "NEAR"
+        return f"({explain(node.left)} {operator}/{node.distance} {explain(node.right)})"
     if isinstance(node, Not):
         return f"NOT {explain(node.child)}"
     joiner = " AND " if isinstance(node, And) else " OR "

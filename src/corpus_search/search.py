@@ -24,17 +24,18 @@ import bisect
 import contextlib
 import functools
 import math
+import re
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .analysis import BOUNDARY, OWN_END
+from .analysis import BOUNDARY, OWN_END, WORD_CHAR
 from .errors import CorpusSearchError
 from .loader import line_starts
 from .model import Hit, Match, Passage
 from .normalize import normalize
-from .query import And, Node, Not, Or, Term, parse, positive_terms
+from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units
 from .store import DEFAULT_INDEX, open_index
 from .variants import fold, fold_table
 
@@ -43,6 +44,7 @@ BM25_B = 0.75
 INSIDE_WORD_WEIGHT = 0.5  # an occurrence inside a longer word counts half
 
 PassageKey = tuple[int, int]  # (Whoosh document number of the block, passage number in the block)
+Span = tuple[int, int]  # [start, end) offsets in normalised text
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +75,26 @@ class _Layout:
 
 
 @dataclass(slots=True)
+class _Found:
+    """A term's occurrences: block offsets where each starts, by passage; the passages where it occurs
+    with its own characters (not only through variants); and where each ends (`length` after its start,
+    or in `ends` for a pattern)."""
+
+    starts: dict[PassageKey, list[int]]
+    exact: set[PassageKey]
+    ends: dict[tuple[int, int], int] | None
+    length: int = 0
+
+    def end(self, docnum: int, start: int) -> int:
+        return start + self.length if self.ends is None else self.ends[(docnum, start)]
+
+
+@dataclass(slots=True)
 class SearchResult:
     """Every passage that satisfies a query, ranked; Hits are built only for those that are read."""
 
     searcher: Searcher
-    terms: list[Term]
+    units: list[Unit]
     options: MatchOptions
     ranked: list[tuple[float, str, int, PassageKey]] = field(default_factory=list)
 
@@ -96,7 +113,7 @@ class SearchResult:
         """The best `limit` hits (all when None), best first."""
         chosen = self.ranked if limit is None else self.ranked[:limit]
         for score, path, _, key in chosen:
-            yield self.searcher.hit(key, path, score, self.terms, self.options)
+            yield self.searcher.hit(key, path, score, self.units, self.options)
 
 
 class Searcher:
@@ -109,7 +126,8 @@ class Searcher:
         self._layouts: dict[int, _Layout] = {}
         self._bounds: dict[int, bytes] = {}
         self._paths: dict[int, str] | None = None
-        self._occurrences: dict[tuple, tuple[dict[PassageKey, list[int]], set[PassageKey]]] = {}
+        self._occurrences: dict[tuple, _Found] = {}
+        self._pairs: dict[tuple, dict[PassageKey, list[tuple[Span, Span]]]] = {}
 
     def __enter__(self) -> Searcher:
         return self
@@ -151,10 +169,13 @@ class Searcher:
 
     # -- matching --------------------------------------------------------------------------------
 
-    def block_starts(self, text: str, exact_script: bool = False) -> tuple[dict[int, list[int]], set[tuple] | None]:
+    def block_starts(
+        self, text: str, exact_script: bool = False, own_only: bool = True
+    ) -> tuple[dict[int, list[int]], set[tuple] | None]:
         """Every block offset (normalised, own text) where `text` starts, by document number, and the
         (document, offset) pairs where it starts with exactly its own characters, not only variants
-        (None when no character of `text` has a variant: then every start is exact)."""
+        (None when no character of `text` has a variant: then every start is exact). With `own_only`
+        False, starts in the block's lookahead (offsets from its own length on) are included."""
         from whoosh.matching import IntersectionMatcher, UnionMatcher
         from whoosh.util import make_binary_tree
 
@@ -180,7 +201,8 @@ class Searcher:
             docnum = matcher.id()
             at = {char: _positions_at(leaves[char], docnum) for char in chars}
             starts = [position - lead for position in sorted(set().union(*at[text[lead]].values()))]
-            starts = [start for start in starts if start < OWN_END]
+            if own_only:
+                starts = [start for start in starts if start < OWN_END]
             sets: dict[str, set[int]] = {}
             for index in checks[1:]:
                 if not starts:
@@ -209,39 +231,95 @@ class Searcher:
             return [char]
         return variant_group(char)
 
-    def occurrences(self, text: str, options: MatchOptions = DEFAULT_OPTIONS) -> dict[PassageKey, list[int]]:
-        """Block offsets of every occurrence of `text`, grouped by passage."""
-        return self._grouped(text, options)[0]
+    def occurrences(self, term: Term | str, options: MatchOptions = DEFAULT_OPTIONS) -> dict[PassageKey, list[int]]:
+        """Block offsets where each occurrence of `term` starts, grouped by passage."""
+        return self.found(term, options).starts
 
-    def exact_passages(self, text: str, options: MatchOptions = DEFAULT_OPTIONS) -> set[PassageKey]:
-        """Passages where `text` occurs with its own characters, not only through variants."""
-        return self._grouped(text, options)[1]
+    def found(self, term: Term | str, options: MatchOptions = DEFAULT_OPTIONS) -> _Found:
+        """Every occurrence of a term (or of a normalised string), grouped by the passage it starts in."""
+        if isinstance(term, str):
+            term = Term(term, term)
+        cache_key = (term.normalized, term.parts, term.gaps, options)
+        if cache_key not in self._occurrences:
+            self._occurrences[cache_key] = self._find(term, options)
+        return self._occurrences[cache_key]
 
-    def _grouped(self, text: str, options: MatchOptions) -> tuple[dict, set]:
-        cache_key = (text, options)
-        if cache_key in self._occurrences:
-            return self._occurrences[cache_key]
-        grouped: dict[PassageKey, list[int]] = {}
-        found, exact = self.block_starts(text, options.exact_script)
-        all_exact = exact is None
-        exact_keys: set[PassageKey] = set()
+    def _find(self, term: Term, options: MatchOptions) -> _Found:
+        if term.is_pattern:
+            spans = self._pattern_spans(term, options.exact_script)
+            found, exact = {docnum: list(ends) for docnum, ends in spans.items()}, None
+            ends = {(docnum, start): end for docnum, ends in spans.items() for start, end in ends.items()}
+            result = _Found({}, set(), ends)
+        else:
+            found, exact = self.block_starts(term.normalized, options.exact_script)
+            result = _Found({}, set(), None, len(term.normalized))
         for docnum, starts in found.items():
             if options.whole_words:
-                starts = [start for start in starts if self._is_whole(docnum, start, len(text))]
+                starts = [start for start in starts if self._is_whole(docnum, start, result.end(docnum, start) - start)]
             norm_starts = self.layout(docnum).norm_starts
             at = 0
             while at < len(starts):  # one step per passage, not per occurrence
                 passage = bisect.bisect_right(norm_starts, starts[at]) - 1
                 end = bisect.bisect_left(starts, norm_starts[passage + 1], at)
                 key = (docnum, passage)
-                grouped[key] = starts[at:end]
-                if not all_exact and any((docnum, start) in exact for start in grouped[key]):
-                    exact_keys.add(key)
+                result.starts[key] = starts[at:end]
+                if exact is not None and any((docnum, start) in exact for start in result.starts[key]):
+                    result.exact.add(key)
                 at = end
-        if all_exact:
-            exact_keys = set(grouped)
-        self._occurrences[cache_key] = grouped, exact_keys
-        return grouped, exact_keys
+        if exact is None:
+            result.exact = set(result.starts)
+        return result
+
+    def _pattern_spans(self, term: Term, exact_script: bool) -> dict[int, dict[int, int]]:
+        """Block offset of every start of a pattern → where its shortest match there ends, by document.
+
+        The parts are found in the postings; the gaps are checked against the block's word-character
+        flags, trying the shortest gap first, as a regular expression with lazy repeats would.
+        """
+        per_part = [self.block_starts(part, exact_script, own_only=False)[0] for part in term.parts]
+        found: dict[int, dict[int, int]] = {}
+        for docnum in sorted(set(per_part[0]).intersection(*per_part[1:])):
+            flags = self.bounds(docnum)
+            own_length = self.layout(docnum).norm_starts[-1]
+            later = [set(starts[docnum]) for starts in per_part[1:]]
+            spans = {}
+            for first in per_part[0][docnum]:
+                start = first - term.gaps[0][0]
+                if 0 <= start < own_length and _word_run(flags, start, first):
+                    end = _extend(term, flags, later, 1, first + len(term.parts[0]))
+                    if end is not None:
+                        spans[start] = end
+            if spans:
+                found[docnum] = dict(sorted(spans.items()))
+        return found
+
+    def pairs(self, near: Near, options: MatchOptions = DEFAULT_OPTIONS) -> dict[PassageKey, list[tuple[Span, Span]]]:
+        """The (first, second) spans of every pair of occurrences that satisfies `near`, by passage."""
+        cache_key = (near, options)
+        if cache_key not in self._pairs:
+            left, right = self.found(near.left, options), self.found(near.right, options)
+            pairs = {}
+            for key in left.starts.keys() & right.starts.keys():
+                docnum = key[0]
+                found = near_pairs(
+                    [(start, left.end(docnum, start)) for start in left.starts[key]],
+                    [(start, right.end(docnum, start)) for start in right.starts[key]],
+                    near,
+                )
+                if found:
+                    pairs[key] = found
+            self._pairs[cache_key] = pairs
+        return self._pairs[cache_key]
+
+    def unit_spans(self, unit: Unit, options: MatchOptions = DEFAULT_OPTIONS) -> dict[PassageKey, list[Span]]:
+        """Block spans of every occurrence of a term or a NEAR pair (first start to last end), by passage."""
+        if isinstance(unit, Near):
+            return {
+                key: [(first[0], second[1]) for first, second in found]
+                for key, found in self.pairs(unit, options).items()
+            }
+        found = self.found(unit, options)
+        return {key: [(start, found.end(key[0], start)) for start in starts] for key, starts in found.starts.items()}
 
     def _is_whole(self, docnum: int, start: int, length: int) -> bool:
         """True when [start, start + length) begins and ends on word boundaries of the block."""
@@ -260,7 +338,9 @@ class Searcher:
     def evaluate(self, node: Node, options: MatchOptions) -> set[PassageKey]:
         """The passages that satisfy `node`."""
         if isinstance(node, Term):
-            return set(self.occurrences(node.normalized, options))
+            return set(self.found(node, options).starts)
+        if isinstance(node, Near):
+            return set(self.pairs(node, options))
         if isinstance(node, Or):
             keys: set[PassageKey] = set()
             for child in node.children:
@@ -291,20 +371,21 @@ class Searcher:
         scores = dict.fromkeys(keys, 0.0)
         length_norms: dict[PassageKey, float] = {}
         for term in terms:
-            occurrences = self.occurrences(term.normalized, options)
+            found = self.found(term, options)
+            occurrences = found.starts
             df = len(occurrences)
             idf = math.log(1 + (self.total_passages - df + 0.5) / (df + 0.5))
-            length = len(term.normalized)
             for key, starts in occurrences.items():
                 if key not in scores:
                     continue
                 docnum, passage = key
                 bounds = self.bounds(docnum)
                 last = self.layout(docnum).norm_starts[-1]
+                ends = [found.end(docnum, start) for start in starts]
                 whole = sum(
                     1
-                    for start in starts
-                    if bounds[start] & BOUNDARY and (start + length >= last or bounds[start + length] & BOUNDARY)
+                    for start, end in zip(starts, ends, strict=True)
+                    if bounds[start] & BOUNDARY and (end >= last or bounds[end] & BOUNDARY)
                 )
                 frequency = whole + INSIDE_WORD_WEIGHT * (len(starts) - whole)
                 norm = length_norms.get(key)
@@ -316,15 +397,21 @@ class Searcher:
                 scores[key] += idf * frequency * (BM25_K1 + 1) / (frequency + norm)
         return scores
 
-    def run(self, query: str | Node, whole_words: bool = False, exact_script: bool = False) -> SearchResult:
+    def run(
+        self,
+        query: str | Node,
+        whole_words: bool = False,
+        exact_script: bool = False,
+        paths: Sequence[str] = (),
+    ) -> SearchResult:
         """Find and rank every passage that satisfies `query`.
 
         `whole_words`: only occurrences that are whole jieba words. `exact_script`: no variant folding,
-        matching after t2s only.
+        matching after t2s only. `paths`: globs; only files that match one of them (see path_filter).
         """
         node = parse(query) if isinstance(query, str) else node_checked(query)
         with self._damage_reported():
-            return self._run(node, MatchOptions(whole_words, exact_script))
+            return self._run(node, MatchOptions(whole_words, exact_script), path_filter(paths) if paths else None)
 
     @contextlib.contextmanager
     def _damage_reported(self) -> Iterator[None]:
@@ -339,13 +426,15 @@ class Searcher:
                 f"index at {self.index_dir} cannot be read ({type(error).__name__}); rebuild it: cs index --rebuild DIR"
             ) from error
 
-    def _run(self, node: Node, options: MatchOptions) -> SearchResult:
+    def _run(self, node: Node, options: MatchOptions, paths_wanted: PathFilter | None) -> SearchResult:
         terms = positive_terms(node)
         keys = self.evaluate(node, options)
         paths = self.paths()
+        if paths_wanted is not None:
+            keys = {key for key in keys if paths_wanted(paths[key[0]])}
         exact_terms = dict.fromkeys(keys, 0)
         for term in terms:
-            for key in self.exact_passages(term.normalized, options) & keys:
+            for key in self.found(term, options).exact & keys:
                 exact_terms[key] += 1
         ranked = [
             (score, paths[key[0]], self.layout(key[0]).lines[key[1]], key)
@@ -353,7 +442,7 @@ class Searcher:
         ]
         # Passages where more terms occur as typed (not only through a variant) come first.
         ranked.sort(key=lambda item: (-exact_terms[item[3]], -item[0], item[1], item[2]))
-        return SearchResult(self, terms, options, ranked)
+        return SearchResult(self, positive_units(node), options, ranked)
 
     # -- hits ------------------------------------------------------------------------------------
 
@@ -370,12 +459,20 @@ class Searcher:
                 return self.block_text(following)[: self.layout(following).text_starts[1]]
         return ""
 
-    def hit(self, key: PassageKey, path: str, score: float, terms: list[Term], options: MatchOptions) -> Hit:
+    def hit(self, key: PassageKey, path: str, score: float, units: list[Unit], options: MatchOptions) -> Hit:
         """A Hit with its passage as written and the exact span of every occurrence of a query term."""
         with self._damage_reported():
-            return self._hit(key, path, score, terms, options)
+            shown = self.shown(key, units, options)
+            matches = sorted({match for occurrence in shown.occurrences for match in occurrence}, key=_match_order)
+            text = shown.own.rstrip()
+            if matches and max(match.end for match in matches) > len(text):
+                text = shown.combined.rstrip()
+            return Hit(Passage(path, shown.line, text), score, tuple(matches))
 
-    def _hit(self, key: PassageKey, path: str, score: float, terms: list[Term], options: MatchOptions) -> Hit:
+    def shown(self, key: PassageKey, units: list[Unit], options: MatchOptions) -> Shown:
+        """A passage as written (and the next one, where a match may end), with every occurrence of the
+        query's units found again in its normalised text: one tuple of Matches per occurrence, one Match
+        per term of a NEAR pair."""
         docnum, passage = key
         layout = self.layout(docnum)
         text = self.block_text(docnum)
@@ -387,22 +484,162 @@ class Searcher:
         block_offset = layout.norm_starts[passage]
         breaks = line_starts(combined)
         first_line = layout.lines[passage]
-        matches = []
-        for term in terms:
-            needle = term.normalized if options.exact_script else fold(term.normalized)
-            start = haystack.find(needle)
-            while 0 <= start < own_length:
-                if not options.whole_words or self._is_whole(docnum, block_offset + start, len(needle)):
-                    begin = normalized.to_original[start]
-                    end = normalized.to_original[start + len(needle) - 1] + 1
-                    line = first_line + bisect.bisect_right(breaks, begin)
-                    matches.append(Match(line, begin, end, combined[begin:end]))
-                start = haystack.find(needle, start + 1)
-        matches.sort(key=lambda match: (match.start, match.end))
-        shown = own.rstrip()
-        if matches and max(match.end for match in matches) > len(shown):
-            shown = combined.rstrip()
-        return Hit(Passage(path, first_line, shown), score, tuple(matches))
+
+        def whole(span: Span) -> bool:
+            return not options.whole_words or self._is_whole(docnum, block_offset + span[0], span[1] - span[0])
+
+        def match(span: Span) -> Match:
+            begin = normalized.to_original[span[0]]
+            end = normalized.to_original[span[1] - 1] + 1
+            return Match(first_line + bisect.bisect_right(breaks, begin), begin, end, combined[begin:end])
+
+        occurrences = set()
+        for unit in units:
+            if isinstance(unit, Near):
+                left, right = (
+                    [span for span in _spans_in(term, haystack, own_length, options.exact_script) if whole(span)]
+                    for term in (unit.left, unit.right)
+                )
+                occurrences.update(tuple(match(span) for span in pair) for pair in near_pairs(left, right, unit))
+            else:
+                found = _spans_in(unit, haystack, own_length, options.exact_script)
+                occurrences.update((match(span),) for span in found if whole(span))
+        start = layout.text_starts[passage]
+        return Shown(
+            docnum,
+            start,
+            text,
+            own,
+            combined,
+            first_line,
+            sorted(occurrences, key=lambda found: [_match_order(m) for m in found]),
+        )
+
+    def _following_text(self, docnum: int, passage: int, text: str) -> str:
+        """The passage after this one, which may be the first of the next block of the same file."""
+        layout = self.layout(docnum)
+        if passage + 2 < len(layout.text_starts):
+            return text[layout.text_starts[passage + 1] : layout.text_starts[passage + 2]]
+        path = self.paths()[docnum]
+        later = [other for other, other_path in self.paths().items() if other_path == path and other > docnum]
+        if later:  # a file's blocks are added in order, and merges keep the order
+            following = min(later)
+            if self.reader.stored_fields(following)["number"] == self.reader.stored_fields(docnum)["number"] + 1:
+                return self.block_text(following)[: self.layout(following).text_starts[1]]
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A passage found again for display: `own` is its text and `combined` adds the next passage;
+    `block_text` is the whole block, and the passage starts at `start` in it, on line `line`."""
+
+    docnum: int
+    start: int
+    block_text: str
+    own: str
+    combined: str
+    line: int
+    occurrences: list[tuple[Match, ...]]
+
+
+def _match_order(match: Match) -> tuple[int, int]:
+    return match.start, match.end
+
+
+def _spans_in(term: Term, haystack: str, own_length: int, exact_script: bool) -> list[Span]:
+    """Spans of the occurrences of `term` that start in the first `own_length` characters of `haystack`
+    (normalised, and folded unless `exact_script`)."""
+    if term.is_pattern:
+        regex = _pattern_regex(term, exact_script)
+        return [
+            (found.start(), found.end(1))
+            for found in regex.finditer(haystack, 0, len(haystack))
+            if found.start() < own_length
+        ]
+    needle = term.normalized if exact_script else fold(term.normalized)
+    spans = []
+    start = haystack.find(needle)
+    while 0 <= start < own_length:
+        spans.append((start, start + len(needle)))
+        start = haystack.find(needle, start + 1)
+    return spans
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern_regex(term: Term, exact_script: bool) -> re.Pattern:
+    """A pattern as a regular expression over normalised text: a lookahead, so that every start is
+    tried (occurrences may overlap), with lazy gaps, so that each gives its shortest match."""
+    return re.compile("(?=(" + pattern_source(term, exact_script) + "))")
+
+
+def pattern_source(term: Term, exact_script: bool = False) -> str:
+    """The regular expression a pattern stands for (also the test oracle's)."""
+    pieces = [f"{WORD_CLASS}{{{term.gaps[0][0]}}}"]
+    for index, part in enumerate(term.parts):
+        pieces.append(re.escape(part if exact_script else fold(part)))
+        if index + 1 < len(term.parts):
+            fewest, most = term.gaps[index + 1]
+            pieces.append(f"{WORD_CLASS}{{{fewest},{most}}}?")
+    pieces.append(f"{WORD_CLASS}{{{term.gaps[-1][0]}}}")
+    return "".join(pieces)
+
+
+WORD_CLASS = r"[^\W_]"  # what str.isalnum() accepts: a letter, digit or Han character
+
+
+def near_pairs(left: list[Span], right: list[Span], near: Near) -> list[tuple[Span, Span]]:
+    """(first, second) pairs of spans at most `near.distance` apart without overlapping, left first
+    when `near.ordered`; sorted, each pair once."""
+    pairs = set()
+    for a in left:
+        for b in right:
+            if 0 <= b[0] - a[1] <= near.distance:
+                pairs.add((a, b))
+            if not near.ordered and 0 <= a[0] - b[1] <= near.distance:
+                pairs.add((b, a))
+    return sorted(pairs)
+
+
+def _word_run(flags: bytes, start: int, end: int) -> bool:
+    """True when every character in [start, end) is a word character (and inside the flags)."""
+    return end < len(flags) and all(flags[offset] & WORD_CHAR for offset in range(start, end))
+
+
+def _extend(term: Term, flags: bytes, later: list[set[int]], index: int, at: int) -> int | None:
+    """Where the shortest match of parts `index`… ends when part `index - 1` ends at `at` (None: none)."""
+    fewest, most = term.gaps[index]
+    if not _word_run(flags, at, at + fewest):
+        return None
+    if index == len(term.parts):
+        return at + fewest
+    starts, length, limit = later[index - 1], len(term.parts[index]), len(flags) - 1
+    gap = fewest
+    while True:
+        if at + gap in starts:
+            end = _extend(term, flags, later, index + 1, at + gap + length)
+            if end is not None:
+                return end
+        if gap == most or at + gap >= limit or not flags[at + gap] & WORD_CHAR:
+            return None
+        gap += 1
+
+
+PathFilter = Callable[[str], bool]
+
+
+def path_filter(globs: Sequence[str]) -> PathFilter:
+    """A test for indexed paths: a glob with a `/` matches the whole path, one without matches the
+    file name (as in ripgrep's -g); `*` crosses `/`. A path passes when any glob matches."""
+    import fnmatch
+
+    compiled = [(re.compile(fnmatch.translate(glob)), "/" in glob) for glob in globs]
+
+    def wanted(path: str) -> bool:
+        name = path.rsplit("/", 1)[-1]
+        return any(regex.match(path if whole else name) for regex, whole in compiled)
+
+    return wanted
 
 
 @functools.cache
@@ -453,7 +690,7 @@ def _open_reader(index_dir: str, attempts: int = 5):
 
 
 def node_checked(node: Node) -> Node:
-    if not isinstance(node, Term | And | Or | Not):
+    if not isinstance(node, Term | Near | And | Or | Not):
         raise CorpusSearchError("bad query: not a parsed query")
     return node
 
@@ -464,8 +701,9 @@ def search(
     *,
     whole_words: bool = False,
     exact_script: bool = False,
+    paths: Sequence[str] = (),
     limit: int | None = None,
 ) -> Iterator[Hit]:
     """Hits for `query` in rank order: `for hit in search("临时党支部"): print(hit.passage.path, hit.line)`."""
     with Searcher(index_dir) as searcher:
-        yield from searcher.run(query, whole_words, exact_script).hits(limit)
+        yield from searcher.run(query, whole_words, exact_script, paths).hits(limit)
