@@ -17,8 +17,9 @@ ALLOWED = {
     "query": {"normalize", "errors"},
     "variants": set(),
     "search": {"analysis", "store", "query", "loader", "normalize", "variants", "model", "errors"},
+    "concordance": {"analysis", "search", "normalize", "model", "errors"},
     "output": {"model"},
-    "cli": {"store", "search", "query", "output", "normalize", "errors"},
+    "cli": {"store", "search", "concordance", "query", "output", "normalize", "errors"},
     "__init__": {"errors", "model", "search", "store"},
 }
 

@@ -180,48 +180,42 @@ class _Progress:
         click.echo("\r\x1b[K", err=True, nl=False)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("query", nargs=-1, required=True)
-@index_option
-@click.option(
-    "--limit",
-    "-n",
-    default=DEFAULT_LIMIT,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Hits to show; 0 shows all.",
-)
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per hit.")
-@click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour the output.",
-)
-@click.option("--count", "-c", "count_only", is_flag=True, help="Print path:count (hits per file) only.")
-@click.option("--files-with-matches", "-l", "files_only", is_flag=True, help="Print only the paths of files with hits.")
-@click.option("--words", "-w", "whole_words", is_flag=True, help="Match only whole words (jieba's segmentation).")
-@click.option("--exact-script", is_flag=True, help="No variant folding: match after OpenCC t2s only.")
-@click.option(
-    "--to", "script", type=click.Choice(["s", "t"]), help="Show passages in simplified (s) or traditional (t) script."
-)
-@click.option("--explain", is_flag=True, help="Print the parsed query on stderr before searching.")
-def search(
-    query: tuple[str, ...],
-    index_dir: str,
-    limit: int,
-    as_json: bool,
-    color: str,
-    count_only: bool,
-    files_only: bool,
-    whole_words: bool,
-    exact_script: bool,
-    script: str | None,
-    explain: bool,
-) -> int:
-    """Search the index; QUERY words are ANDed (see README: "phrases", OR, NOT, -term, parentheses)."""
-    from . import output
+def query_command(function):
+    """The arguments and options every query command shares: QUERY, --index, how terms match, which
+    files, the output form and --explain."""
+    options = [
+        click.argument("query", nargs=-1, required=True),
+        index_option,
+        click.option(
+            "--words", "-w", "whole_words", is_flag=True, help="Match only whole words (jieba's segmentation)."
+        ),
+        click.option("--exact-script", is_flag=True, help="No variant folding: match after OpenCC t2s only."),
+        click.option(
+            "--path",
+            "paths",
+            multiple=True,
+            metavar="GLOB",
+            help="Only files whose path (a glob with /) or name (without) matches; may be repeated.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per line of output."),
+        click.option(
+            "--color",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            help="Colour the output.",
+        ),
+        click.option("--explain", is_flag=True, help="Print the parsed query on stderr before searching."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return cli.command(context_settings={"ignore_unknown_options": True})(function)
+
+
+@contextlib.contextmanager
+def _query_result(query: tuple[str, ...], index_dir: str, whole_words, exact_script, paths, explain):
+    """Parse the query (a leading `-term` is a negation, `--name` an unknown option), open the index
+    and run it; yields the SearchResult while the index is open."""
     from .query import explain as explained
     from .query import parse
     from .search import Searcher
@@ -232,24 +226,192 @@ def search(
     node = parse(" ".join(query))
     if explain:
         click.echo(f"query: {explained(node)}", err=True)
-    form = "json" if as_json else "color" if _use_color(color) else "plain"
-    stdout = sys.stdout
     with Searcher(index_dir) as searcher, _reader_may_leave():
-        result = searcher.run(node, whole_words, exact_script)
+        yield searcher.run(node, whole_words, exact_script, paths)
+
+
+def _form(as_json: bool, color: str) -> str:
+    return "json" if as_json else "color" if _use_color(color) else "plain"
+
+
+@query_command
+@click.option(
+    "--limit",
+    "-n",
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Hits to show; 0 shows all.",
+)
+@click.option("--count", "-c", "count_only", is_flag=True, help="Print path:count (hits per file) only.")
+@click.option("--files-with-matches", "-l", "files_only", is_flag=True, help="Print only the paths of files with hits.")
+@click.option(
+    "--to", "script", type=click.Choice(["s", "t"]), help="Show passages in simplified (s) or traditional (t) script."
+)
+@click.option(
+    "--context",
+    "-C",
+    default=0,
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Show N lines before and after each hit.",
+)
+def search(
+    query: tuple[str, ...],
+    index_dir: str,
+    whole_words: bool,
+    exact_script: bool,
+    paths: tuple[str, ...],
+    as_json: bool,
+    color: str,
+    explain: bool,
+    limit: int,
+    count_only: bool,
+    files_only: bool,
+    script: str | None,
+    context: int,
+) -> int:
+    """Search the index; QUERY words are ANDed (see README: "phrases", OR, NOT, -term, parentheses,
+    wildcards * and ?, NEAR/n and ADJ/n)."""
+    from . import output
+
+    form = _form(as_json, color)
+    stdout = sys.stdout
+    with _query_result(query, index_dir, whole_words, exact_script, paths, explain) as result:
         if count_only:
             output.write_counts(result.counts(), stdout, form)
         elif files_only:
             output.write_paths(result.counts(), stdout, form)
         else:
             shown = None if limit == 0 else limit
-            hits = result.hits(shown)
+            hits = result.hits(shown, context)
             if script:
                 hits = (_in_script(hit, script) for hit in hits)
-            written = output.write_hits(hits, stdout, form)
+            written = output.write_hits(hits, stdout, form, context=context > 0)
             if written < result.total:
                 stdout.flush()  # the summary comes after the hits, even when both streams are one pipe
                 click.echo(f"{written} of {result.total} hits (--limit 0 shows all)", err=True)
         return EXIT_MATCH if result.total else EXIT_NO_MATCH
+
+
+@query_command
+@click.option(
+    "--width",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=1, max=500),
+    help="Characters of context each side.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["path", "left", "right"]),
+    default="path",
+    show_default=True,
+    help="Text order, or by the context just left or right of the match.",
+)
+@click.option(
+    "--limit", "-n", default=0, show_default=True, type=click.IntRange(min=0), help="Lines to show; 0 shows all."
+)
+def kwic(
+    query: tuple[str, ...],
+    index_dir: str,
+    whole_words: bool,
+    exact_script: bool,
+    paths: tuple[str, ...],
+    as_json: bool,
+    color: str,
+    explain: bool,
+    width: int,
+    sort: str,
+    limit: int,
+) -> int:
+    """A concordance: one line per occurrence, centred, with its context (keyword in context)."""
+    import itertools
+
+    from . import output
+    from .concordance import kwic as concordance
+
+    form = _form(as_json, color)
+    with _query_result(query, index_dir, whole_words, exact_script, paths, explain) as result:
+        lines = concordance(result, width, sort)
+        if limit:
+            lines = itertools.islice(lines, limit)
+        written = output.write_kwic(lines, sys.stdout, form, width)
+        return EXIT_MATCH if written else EXIT_NO_MATCH
+
+
+@query_command
+@click.option(
+    "--sort",
+    type=click.Choice(["count", "path"]),
+    default="count",
+    show_default=True,
+    help="Most occurrences first, or by path.",
+)
+def count(
+    query: tuple[str, ...],
+    index_dir: str,
+    whole_words: bool,
+    exact_script: bool,
+    paths: tuple[str, ...],
+    as_json: bool,
+    color: str,
+    explain: bool,
+    sort: str,
+) -> int:
+    """Occurrences and passages of QUERY per file, and in total."""
+    from . import output
+    from .concordance import counts
+
+    with _query_result(query, index_dir, whole_words, exact_script, paths, explain) as result:
+        files, total = counts(result)
+        if sort == "count":
+            files.sort(key=lambda found: (-found.occurrences, -found.passages, found.path))
+        output.write_file_counts(files, total, sys.stdout, _form(as_json, color))
+        return EXIT_MATCH if result.total else EXIT_NO_MATCH
+
+
+@query_command
+@click.option("--window", default=5, show_default=True, type=click.IntRange(min=1), help="Words each side.")
+@click.option(
+    "--min-count", default=3, show_default=True, type=click.IntRange(min=1), help="Fewest times seen in the windows."
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["ll", "mi", "count"]),
+    default="ll",
+    show_default=True,
+    help="Log-likelihood, mutual information, or count.",
+)
+@click.option(
+    "--limit", "-n", default=20, show_default=True, type=click.IntRange(min=0), help="Words to show; 0 shows all."
+)
+def collocates(
+    query: tuple[str, ...],
+    index_dir: str,
+    whole_words: bool,
+    exact_script: bool,
+    paths: tuple[str, ...],
+    as_json: bool,
+    color: str,
+    explain: bool,
+    window: int,
+    min_count: int,
+    sort: str,
+    limit: int,
+) -> int:
+    """Words that occur near QUERY more often than chance, by log-likelihood (see README)."""
+    from . import output
+    from .concordance import collocates as find_collocates
+
+    with _query_result(query, index_dir, whole_words, exact_script, paths, explain) as result:
+        found = find_collocates(result, window, min_count)
+        if sort == "mi":
+            found.sort(key=lambda row: (-row.mutual_information, row.word))
+        elif sort == "count":
+            found.sort(key=lambda row: (-row.count, row.word))
+        written = output.write_collocates(found[:limit] if limit else found, sys.stdout, _form(as_json, color))
+        return EXIT_MATCH if written else EXIT_NO_MATCH
 
 
 @contextlib.contextmanager

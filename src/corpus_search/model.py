@@ -31,8 +31,48 @@ class Hit:
     passage: Passage
     score: float
     matches: tuple[Match, ...]
+    before: tuple[tuple[int, str], ...] = ()  # (line, text) of the lines asked for before the passage
+    after: tuple[tuple[int, str], ...] = ()  # and after it
 
     @property
     def line(self) -> int:
         """The line where the first match starts (the passage's first line if nothing is highlighted)."""
         return self.matches[0].line if self.matches else self.passage.line
+
+
+@dataclass(frozen=True, slots=True)
+class Concordance:
+    """One occurrence in a KWIC line: context as written (whitespace next to CJK dropped, at most the
+    asked number of characters each side), and the occurrence as pieces, True for a query term (a NEAR
+    pair has a piece between its terms that is not one)."""
+
+    path: str
+    line: int
+    left: str
+    pieces: tuple[tuple[str, bool], ...]
+    right: str
+
+    @property
+    def keyword(self) -> str:
+        return "".join(text for text, _ in self.pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class FileCount:
+    """How often a query occurs in one file (or, with `path` None, in all of them)."""
+
+    path: str | None
+    occurrences: int
+    passages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Collocate:
+    """A word seen near the query: `count` times in the windows, `frequency` times in the corpus, and
+    its log-likelihood (G²) and mutual information against that expectation."""
+
+    word: str
+    count: int
+    frequency: int
+    log_likelihood: float
+    mutual_information: float

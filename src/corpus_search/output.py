@@ -15,6 +15,7 @@ Three forms, chosen once by the CLI:
   `start`/`end` are character offsets (Python string indices) into `text`, half-open, sorted, so
   `text[start:end] == match["text"]`; `line` of a match is the file line where it starts, and `line` of
   the hit is the line of its first match. Every occurrence of a query term in the passage is listed.
+  With `-C N`, `before` and `after` list the lines around the passage: `[{"line": 10, "text": "…"}]`.
 
 In the `color` and `plain` forms a path or passage never carries a raw control character: line breaks
 and tabs become spaces in passages, and any other control character (ANSI escapes included) is written
@@ -30,7 +31,7 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
-from .model import Hit
+from .model import Collocate, Concordance, FileCount, Hit
 
 PATH_COLOR = "\x1b[35m"
 LINE_COLOR = "\x1b[32m"
@@ -110,7 +111,7 @@ def hit_line(hit: Hit, color: bool) -> str:
     return f"{path}:{line}:{_shown_passage(hit, False)}"
 
 
-def hit_json(hit: Hit) -> str:
+def hit_json(hit: Hit, context: bool = False) -> str:
     """One hit as a JSON object on one line (see the module docstring for the fields)."""
     return json.dumps(
         {
@@ -122,16 +123,43 @@ def hit_json(hit: Hit) -> str:
                 {"line": match.line, "start": match.start, "end": match.end, "text": match.text}
                 for match in hit.matches
             ],
-        },
+        }
+        | (
+            {
+                "before": [{"line": line, "text": text} for line, text in hit.before],
+                "after": [{"line": line, "text": text} for line, text in hit.after],
+            }
+            if context
+            else {}
+        ),
         ensure_ascii=False,
     )
 
 
-def write_hits(hits: Iterable[Hit], stream: TextIO, form: str) -> int:
-    """Write hits in `form` (`color`, `plain` or `json`); returns how many were written."""
+def context_line(path: str, line: int, text: str, color: bool) -> str:
+    """A line around a hit as grep -C prints it: `path-line-text`."""
+    shown = shown_text(text[:MAX_SHOWN]) + ("…" if len(text) > MAX_SHOWN else "")
+    if color:
+        return f"{PATH_COLOR}{shown_path(path)}{RESET}-{LINE_COLOR}{line}{RESET}-{shown}"
+    return f"{shown_path(path)}-{line}-{shown}"
+
+
+def write_hits(hits: Iterable[Hit], stream: TextIO, form: str, context: bool = False) -> int:
+    """Write hits in `form` (`color`, `plain` or `json`); returns how many were written. With `context`,
+    each hit comes with its lines before and after, and `--` separates hits, as with grep -C."""
     written = 0
     for hit in hits:
-        stream.write((hit_json(hit) if form == "json" else hit_line(hit, form == "color")) + "\n")
+        if form == "json":
+            stream.write(hit_json(hit, context) + "\n")
+        else:
+            color = form == "color"
+            if context and written:
+                stream.write("--\n")
+            for line, text in hit.before:
+                stream.write(context_line(hit.passage.path, line, text, color) + "\n")
+            stream.write(hit_line(hit, color) + "\n")
+            for line, text in hit.after:
+                stream.write(context_line(hit.passage.path, line, text, color) + "\n")
         written += 1
     return written
 
@@ -156,3 +184,106 @@ def write_paths(paths: Iterable[str], stream: TextIO, form: str) -> None:
             stream.write(f"{PATH_COLOR}{shown_path(path)}{RESET}\n")
         else:
             stream.write(shown_path(path) + "\n")
+
+
+# -- KWIC, counts and collocates ------------------------------------------------------------------
+#
+# KWIC lines: the left context right-aligned in 2 × width columns (a CJK character takes two, measured
+# by wcwidth), the occurrence, the right context padded to 2 × width columns, then `path:line`; so
+# occurrences line up in a column on a terminal and in a pipe. JSON Lines: {"path", "line", "left",
+# "keyword", "right", "terms"}, `terms` being the query terms' texts inside the keyword.
+
+
+def _width(text: str) -> int:
+    from wcwidth import wcswidth
+
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def _pad_left(text: str, columns: int) -> str:
+    return " " * max(0, columns - _width(text)) + text
+
+
+def _pad_right(text: str, columns: int) -> str:
+    return text + " " * max(0, columns - _width(text))
+
+
+def write_kwic(lines: Iterable[Concordance], stream: TextIO, form: str, width: int) -> int:
+    """Write KWIC lines in `form`; returns how many were written."""
+    written = 0
+    for line in lines:
+        if form == "json":
+            record = {
+                "path": line.path,
+                "line": line.line,
+                "left": line.left,
+                "keyword": line.keyword,
+                "right": line.right,
+                "terms": [text for text, term in line.pieces if term],
+            }
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            color = form == "color"
+            keyword = "".join(
+                MATCH_COLOR + shown_text(text) + RESET if term and color else shown_text(text)
+                for text, term in line.pieces
+            )
+            where = f"{shown_path(line.path)}:{line.line}"
+            if color:
+                where = f"{PATH_COLOR}{shown_path(line.path)}{RESET}:{LINE_COLOR}{line.line}{RESET}"
+            left = _pad_left(shown_text(line.left), 2 * width)
+            right = _pad_right(shown_text(line.right), 2 * width)
+            stream.write(f"{left}  {keyword}  {right}  {where}\n")
+        written += 1
+    return written
+
+
+def write_file_counts(files: list[FileCount], total: FileCount, stream: TextIO, form: str) -> None:
+    """Occurrences and passages per file, as `wc` prints counts: numbers right-aligned, then the path,
+    and a `total` line when there is more than one file. JSON: one object per file, then the total
+    with `"path": null`."""
+    if form == "json":
+        for count in [*files, total]:
+            record = {"path": count.path, "occurrences": count.occurrences, "passages": count.passages}
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    rows = [*files, total] if len(files) > 1 else files
+    digits = max(len(str(total.occurrences)), len("occurrences"))
+    if form == "color":
+        stream.write(f"{'occurrences':>{digits}} {'passages':>{digits}}  file\n")
+    for count in rows:
+        path = "total" if count.path is None else shown_path(count.path)
+        if form == "color" and count.path is not None:
+            path = PATH_COLOR + path + RESET
+        stream.write(f"{count.occurrences:>{digits}} {count.passages:>{digits}}  {path}\n")
+
+
+def write_collocates(found: Iterable[Collocate], stream: TextIO, form: str) -> int:
+    """Collocates: a table on a terminal, tab-separated columns in a pipe, JSON Lines with --json
+    ({"word", "count", "frequency", "log_likelihood", "mutual_information"})."""
+    rows = list(found)
+    if form == "json":
+        for row in rows:
+            record = {
+                "word": row.word,
+                "count": row.count,
+                "frequency": row.frequency,
+                "log_likelihood": round(row.log_likelihood, 3),
+                "mutual_information": round(row.mutual_information, 3),
+            }
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif form == "plain":
+        for row in rows:
+            word = shown_text(row.word)
+            stream.write(
+                f"{word}\t{row.count}\t{row.frequency}\t{row.log_likelihood:.2f}\t{row.mutual_information:.2f}\n"
+            )
+    else:
+        columns = max([_width(shown_text(row.word)) for row in rows] + [4])
+        stream.write(f"{_pad_right('word', columns)}  {'count':>7}  {'corpus':>9}  {'LL':>9}  {'MI':>6}\n")
+        for row in rows:
+            word = _pad_right(shown_text(row.word), columns)
+            scores = f"{row.log_likelihood:>9.2f}  {row.mutual_information:>6.2f}"
+            stream.write(f"{word}  {row.count:>7}  {row.frequency:>9}  {scores}\n")
+    return len(rows)

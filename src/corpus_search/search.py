@@ -27,8 +27,9 @@ import math
 import re
 import time
 from array import array
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 from .analysis import BOUNDARY, OWN_END, WORD_CHAR
 from .errors import CorpusSearchError
@@ -97,6 +98,7 @@ class SearchResult:
     units: list[Unit]
     options: MatchOptions
     ranked: list[tuple[float, str, int, PassageKey]] = field(default_factory=list)
+    path_filter: PathFilter | None = None
 
     @property
     def total(self) -> int:
@@ -109,11 +111,16 @@ class SearchResult:
             counts[path] = counts.get(path, 0) + 1
         return dict(sorted(counts.items()))
 
-    def hits(self, limit: int | None = None) -> Iterator[Hit]:
-        """The best `limit` hits (all when None), best first."""
+    def docnums(self) -> list[int]:
+        """The blocks searched: every block, or those of the files the path filter keeps."""
+        paths = self.searcher.paths()
+        return sorted(docnum for docnum, path in paths.items() if self.path_filter is None or self.path_filter(path))
+
+    def hits(self, limit: int | None = None, context: int = 0) -> Iterator[Hit]:
+        """The best `limit` hits (all when None), best first, with `context` lines before and after."""
         chosen = self.ranked if limit is None else self.ranked[:limit]
         for score, path, _, key in chosen:
-            yield self.searcher.hit(key, path, score, self.units, self.options)
+            yield self.searcher.hit(key, path, score, self.units, self.options, context)
 
 
 class Searcher:
@@ -128,6 +135,7 @@ class Searcher:
         self._paths: dict[int, str] | None = None
         self._occurrences: dict[tuple, _Found] = {}
         self._pairs: dict[tuple, dict[PassageKey, list[tuple[Span, Span]]]] = {}
+        self._line_starts: dict[int, list[int]] = {}
 
     def __enter__(self) -> Searcher:
         return self
@@ -156,6 +164,15 @@ class Searcher:
 
     def _column(self, name: str, docnum: int) -> bytes:
         return self._columns[name][docnum]
+
+    def word_frequencies(self, docnums: Iterable[int]) -> Counter[str]:
+        """How often each jieba word occurs in the given blocks (punctuation not counted)."""
+        counts: Counter[str] = Counter()
+        for docnum in docnums:
+            for line in self._column("words", docnum).decode("utf-8", errors="surrogatepass").splitlines():
+                word, _, count = line.rpartition("\t")
+                counts[word] += int(count)
+        return counts
 
     def paths(self) -> dict[int, str]:
         """Document number → file path, from the `path` field's postings (no stored text is read)."""
@@ -442,7 +459,7 @@ class Searcher:
         ]
         # Passages where more terms occur as typed (not only through a variant) come first.
         ranked.sort(key=lambda item: (-exact_terms[item[3]], -item[0], item[1], item[2]))
-        return SearchResult(self, positive_units(node), options, ranked)
+        return SearchResult(self, positive_units(node), options, ranked, paths_wanted)
 
     # -- hits ------------------------------------------------------------------------------------
 
@@ -459,15 +476,42 @@ class Searcher:
                 return self.block_text(following)[: self.layout(following).text_starts[1]]
         return ""
 
-    def hit(self, key: PassageKey, path: str, score: float, units: list[Unit], options: MatchOptions) -> Hit:
-        """A Hit with its passage as written and the exact span of every occurrence of a query term."""
+    def hit(
+        self, key: PassageKey, path: str, score: float, units: list[Unit], options: MatchOptions, context: int = 0
+    ) -> Hit:
+        """A Hit with its passage as written and the exact span of every occurrence of a query term, and
+        `context` lines of the file before and after the passage."""
         with self._damage_reported():
             shown = self.shown(key, units, options)
             matches = sorted({match for occurrence in shown.occurrences for match in occurrence}, key=_match_order)
             text = shown.own.rstrip()
             if matches and max(match.end for match in matches) > len(text):
                 text = shown.combined.rstrip()
-            return Hit(Passage(path, shown.line, text), score, tuple(matches))
+            hit = Hit(Passage(path, shown.line, text), score, tuple(matches))
+            if context:
+                hit = replace(hit, **self._context_lines(shown, len(text), context))
+            return hit
+
+    def _context_lines(self, shown: Shown, length: int, count: int) -> dict[str, tuple[tuple[int, str], ...]]:
+        """`count` whole lines before the line where the passage starts and after the one where it ends
+        (within its block)."""
+        if shown.docnum not in self._line_starts:
+            starts = [0, *line_starts(shown.block_text)]
+            if starts[-1] < len(shown.block_text):
+                starts.append(len(shown.block_text))
+            self._line_starts = {shown.docnum: starts}
+        starts = self._line_starts[shown.docnum]
+        first = bisect.bisect_right(starts, shown.start) - 1
+        last = bisect.bisect_right(starts, shown.start + max(0, length - 1)) - 1
+        lines = len(starts) - 1
+
+        def numbered(index: int) -> tuple[int, str]:
+            text = shown.block_text[starts[index] : starts[index + 1]].rstrip("\r\n")
+            return shown.line + index - first, text
+
+        before = tuple(numbered(index) for index in range(max(0, first - count), first))
+        after = tuple(numbered(index) for index in range(last + 1, min(lines, last + 1 + count)))
+        return {"before": before, "after": after}
 
     def shown(self, key: PassageKey, units: list[Unit], options: MatchOptions) -> Shown:
         """A passage as written (and the next one, where a match may end), with every occurrence of the
@@ -679,7 +723,9 @@ def _open_reader(index_dir: str, attempts: int = 5):
         try:
             index = open_index(index_dir)
             reader = index.whoosh.reader()
-            names = ("passage_starts", "bounds", "text") if reader.doc_count_all() else ()  # an empty index has none
+            names = (
+                ("passage_starts", "bounds", "text", "words") if reader.doc_count_all() else ()
+            )  # an empty index has none
             columns = {name: reader.column_reader(name) for name in names}
             return reader, columns, index.passages, index.chars
         except (CorpusSearchError, OSError):

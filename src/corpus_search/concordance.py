@@ -1,0 +1,159 @@
+"""What a corpus linguist asks of a search result: KWIC lines, frequencies per file, and collocates.
+
+All three start from a SearchResult (search.py): the passages that satisfy the query and, in them, the
+occurrences of its positive units (terms, patterns and NEAR pairs; not the terms under a NOT).
+
+- `kwic`: one Concordance per occurrence, with `width` characters of context each side as written
+  (whitespace next to CJK dropped, so hard-wrapped text reads on), in text order or sorted by the
+  context just left (read from the keyword outwards) or right of the occurrence, as concordancers sort.
+- `counts`: occurrences and passages per file, read from the postings; nothing is normalised again.
+- `collocates`: jieba words (the index's segmentation, user dictionary included) within `window` words
+  left and right of each occurrence, scored against their frequency in the indexed files (or the files
+  the path filter keeps) with log-likelihood (G², Dunning 1993) and mutual information (log2 O/E).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from collections.abc import Iterator
+
+from .analysis import BOUNDARY, is_collocate
+from .errors import CorpusSearchError
+from .model import Collocate, Concordance, FileCount
+from .normalize import join_whitespace, normalize, to_simplified
+from .search import PassageKey, Searcher, SearchResult, Span
+
+DEFAULT_WIDTH = 20  # characters of context each side of a KWIC line
+DEFAULT_WINDOW = 5  # words each side of an occurrence for collocates
+DEFAULT_MIN_COUNT = 3  # a collocate seen fewer times in the windows is not listed
+KWIC_SORTS = ("path", "left", "right")
+COLLOCATE_SORTS = ("ll", "mi", "count")
+
+
+def _text_order(result: SearchResult) -> list[tuple[str, PassageKey]]:
+    """(path, passage) of every hit in the order of the files' text: a file's blocks have rising
+    document numbers."""
+    return sorted((path, key) for _, path, _, key in result.ranked)
+
+
+def kwic(result: SearchResult, width: int = DEFAULT_WIDTH, sort: str = "path") -> Iterator[Concordance]:
+    """One Concordance per occurrence; `sort` is `path` (text order, streamed), `left` or `right`."""
+    if sort not in KWIC_SORTS:
+        raise CorpusSearchError(f"cannot sort KWIC lines by {sort!r}; use one of: {', '.join(KWIC_SORTS)}")
+    lines = (line for path, key in _text_order(result) for line in _lines(result, path, key, width))
+    if sort == "path":
+        yield from lines
+        return
+    if sort == "left":
+        yield from sorted(lines, key=lambda line: (to_simplified(line.left)[::-1], to_simplified(line.keyword)))
+    else:
+        yield from sorted(lines, key=lambda line: (to_simplified(line.right), to_simplified(line.keyword)))
+
+
+def _lines(result: SearchResult, path: str, key: PassageKey, width: int) -> Iterator[Concordance]:
+    shown = result.searcher.shown(key, result.units, result.options)
+    for occurrence in shown.occurrences:
+        start, end = occurrence[0].start, max(match.end for match in occurrence)
+        before = shown.block_text[max(0, shown.start + start - 8 * width - 16) : shown.start + start]
+        after = shown.combined[end : end + 8 * width + 16]
+        pieces: list[tuple[str, bool]] = []
+        cursor = start
+        for match in occurrence:
+            if match.start > cursor:
+                pieces.append((_joined(shown.combined[cursor : match.start]), False))
+            pieces.append((_joined(match.text), True))
+            cursor = match.end
+        left, right = _joined(before), _joined(after)
+        yield Concordance(path, occurrence[0].line, left[len(left) - width :], tuple(pieces), right[:width])
+
+
+def _joined(text: str) -> str:
+    return join_whitespace(text)[0]
+
+
+def counts(result: SearchResult) -> tuple[list[FileCount], FileCount]:
+    """Occurrences and passages per file (in path order), and the total (with `path` None)."""
+    spans = [result.searcher.unit_spans(unit, result.options) for unit in result.units]
+    per_file: dict[str, list[int]] = {}
+    for _, path, _, key in result.ranked:
+        tally = per_file.setdefault(path, [0, 0])
+        tally[0] += sum(len(found.get(key, ())) for found in spans)
+        tally[1] += 1
+    files = [FileCount(path, *tally) for path, tally in sorted(per_file.items())]
+    total = FileCount(None, sum(count.occurrences for count in files), sum(count.passages for count in files))
+    return files, total
+
+
+def collocates(
+    result: SearchResult, window: int = DEFAULT_WINDOW, min_count: int = DEFAULT_MIN_COUNT
+) -> list[Collocate]:
+    """Words seen within `window` words of an occurrence at least `min_count` times and more often than
+    their corpus frequency predicts, best log-likelihood first."""
+    if window < 1:
+        raise CorpusSearchError("the collocate window must be at least 1 word")
+    searcher = result.searcher
+    spans = [searcher.unit_spans(unit, result.options) for unit in result.units]
+    by_block: dict[int, list[Span]] = {}
+    for _, _, _, key in result.ranked:
+        for found in spans:
+            by_block.setdefault(key[0], []).extend(found.get(key, ()))
+    seen: Counter[str] = Counter()
+    for docnum, occurrences in by_block.items():
+        starts, ends, words = block_words(searcher, docnum)
+        for start, end in occurrences:
+            before = bisect.bisect_right(ends, start)
+            after = bisect.bisect_left(starts, end)
+            seen.update(words[max(0, before - window) : before])
+            seen.update(words[after : after + window])
+    frequencies = searcher.word_frequencies(result.docnums())
+    return score_collocates(seen, frequencies, min_count)
+
+
+def score_collocates(seen: Counter[str], frequencies: Counter[str], min_count: int) -> list[Collocate]:
+    """G² and MI of each word from the 2×2 table: in a window or not, this word or another."""
+    total = sum(frequencies.values())
+    in_windows = sum(seen.values())
+    found = []
+    for word, observed in seen.items():
+        frequency = max(frequencies.get(word, 0), observed)
+        expected = in_windows * frequency / total if total else 0.0
+        if observed < min_count or observed <= expected:
+            continue
+        table = (
+            (observed, expected),
+            (in_windows - observed, in_windows * (total - frequency) / total),
+            (frequency - observed, (total - in_windows) * frequency / total),
+            (total - in_windows - frequency + observed, (total - in_windows) * (total - frequency) / total),
+        )
+        log_likelihood = 2 * sum(o * math.log(o / e) for o, e in table if o > 0 and e > 0)
+        found.append(Collocate(word, observed, frequency, log_likelihood, math.log2(observed / expected)))
+    found.sort(key=lambda collocate: (-collocate.log_likelihood, collocate.word))
+    return found
+
+
+def block_words(searcher: Searcher, docnum: int) -> tuple[list[int], list[int], list[str]]:
+    """Start, end and text of each word of a block that counts for collocates, from the index's word
+    boundaries over the block's normalised text."""
+    layout = searcher.layout(docnum)
+    text = searcher.block_text(docnum)
+    normalized = normalize(text).text
+    if len(normalized) != layout.norm_starts[-1]:  # normalised alone, a block's edges may differ
+        starts = layout.text_starts
+        normalized = "".join(normalize(text[a:b]).text for a, b in zip(starts, starts[1:], strict=False))
+    flags = searcher.bounds(docnum)
+    length = layout.norm_starts[-1]
+    if len(normalized) != length:
+        raise CorpusSearchError(
+            f"index at {searcher.index_dir} does not match its text; rebuild it: cs index --rebuild DIR"
+        )
+    cuts = [offset for offset in range(length + 1) if flags[offset] & BOUNDARY]
+    found: tuple[list[int], list[int], list[str]] = ([], [], [])
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        word = normalized[start:end]
+        if is_collocate(word):
+            found[0].append(start)
+            found[1].append(end)
+            found[2].append(word)
+    return found
