@@ -11,7 +11,8 @@ that go up by one from `start_pos`, and `startchar`/`endchar` into the value whe
 - words: jieba words (dictionary only, no HMM guesses, no stop words, no stemming) are kept as word
   boundaries beside each block, for ranking and `--words`: a match that starts and ends on boundaries is
   a whole word or a run of whole words. The same bytes flag word characters (letters, digits, Han), which
-  wildcards may stand for, and each block keeps how often each word occurs in it, for collocates.
+  wildcards may stand for, and each block keeps how often each word occurs in it, for collocates. A user
+  dictionary (`use_user_words`) adds words to jieba's; it changes boundaries and counts, never matches.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import functools
 import itertools
 import pickle
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import FieldType
@@ -112,9 +114,32 @@ def char_postings(own: str, lookahead: str) -> list[tuple[bytes, int, float, byt
     return [(char.encode("utf-8"), len(found), float(len(found)), encode(found)) for char, found in positions.items()]
 
 
+@dataclass(frozen=True, slots=True)
+class UserWord:
+    """A word of a user dictionary, as jieba's `Tokenizer.add_word` takes it (frequency None: jieba picks
+    one just high enough for the word to be cut whole where nothing else competes for its characters)."""
+
+    text: str
+    frequency: int | None = None
+    tag: str | None = None
+
+
+_user_words: tuple[UserWord, ...] = ()
+
+
+def use_user_words(words: tuple[UserWord, ...]) -> None:
+    """Segment with these user dictionary words from now on, in this process (and in workers forked
+    after it); the segmenter is built again only when the words differ."""
+    global _user_words
+    if words != _user_words:
+        _user_words = words
+        segmenter.cache_clear()
+
+
 @functools.cache
 def segmenter():
-    """jieba's tokenizer, built on first use (loading its dictionary takes most of a second)."""
+    """jieba's tokenizer with the user words, built on first use (loading its dictionary takes most of a
+    second; jieba reads it from its own package and a cache file, never from the network)."""
     import logging
 
     import jieba
@@ -122,6 +147,8 @@ def segmenter():
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
+    for word in _user_words:
+        tokenizer.add_word(word.text, word.frequency, word.tag)
     return tokenizer
 
 

@@ -98,9 +98,24 @@ def cli(debug: bool) -> None:
 @click.option("--encoding", help="Decode every file with this encoding instead of detecting it.")
 @click.option("--follow", is_flag=True, help="Follow symbolic links.")
 @click.option("--rebuild", is_flag=True, help="Start the index afresh instead of updating it.")
+@click.option(
+    "--dict",
+    "user_dict",
+    metavar="FILE",
+    help="jieba user dictionary (word [freq] [tag] a line), stored with the index and kept for later runs.",
+)
+@click.option("--no-dict", is_flag=True, help="Remove the user dictionary stored with the index.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 def index(
-    paths: tuple[str, ...], index_dir: str, pattern: str, encoding: str | None, follow: bool, rebuild: bool, quiet: bool
+    paths: tuple[str, ...],
+    index_dir: str,
+    pattern: str,
+    encoding: str | None,
+    follow: bool,
+    rebuild: bool,
+    user_dict: str | None,
+    no_dict: bool,
+    quiet: bool,
 ) -> int:
     """Build or update the index from the text files under PATHS.
 
@@ -110,6 +125,10 @@ def index(
     from .errors import CorpusSearchError
     from .store import build_index, index_roots
 
+    if user_dict is not None and no_dict:
+        raise click.UsageError("--dict and --no-dict exclude each other")
+    if user_dict == "":
+        raise click.UsageError("--dict needs a file; --no-dict removes the stored dictionary")
     roots = list(paths) or index_roots(index_dir)
     if not roots:
         raise CorpusSearchError("nothing to index — run: cs index DIR")
@@ -129,6 +148,8 @@ def index(
             encoding=encoding,
             follow_links=follow,
             rebuild=rebuild,
+            user_dict=user_dict,
+            drop_user_dict=no_dict,
             progress=progress,
         )
     except KeyboardInterrupt:
@@ -455,6 +476,10 @@ def info(index_dir: str) -> int:
     click.echo(f"chars:    {details.chars:,}")
     click.echo(f"passages: {details.passages:,}")
     click.echo(f"size:     {details.bytes:,} bytes")
+    if details.user_dict_words is None:
+        click.echo("dict:     none")
+    else:
+        click.echo(f"dict:     {details.user_dict_words:,} words (sha256 {details.user_dict_sha256[:12]})")
     return EXIT_MATCH
 
 

@@ -7,6 +7,12 @@ in worker processes (both cores); the parent process only feeds Whoosh.
 
 The Whoosh commit comes first and the manifest is replaced after it (write, then rename), so a crash in
 between leaves a manifest that is merely out of date: the next run re-indexes the files it disagrees on.
+
+A user dictionary for jieba is stored with the index (`cs-userdict.txt`, its SHA-256 in the manifest) and
+used until another one is given or it is dropped. Word boundaries and word counts of every block depend on
+it, so when it changes every file is analysed again (as with `rebuild`). The copy is written just before
+the commit, so after a crash the next run sees a dictionary that differs from the manifest's and finishes
+the job; an error or Ctrl-C puts the previous copy back.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .analysis import OWN_END, CharField, char_postings, segment, word_counts, word_flags
+from .analysis import OWN_END, CharField, UserWord, char_postings, segment, use_user_words, word_counts, word_flags
 from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
+from .userdict import UserDict, parse_user_dict, read_user_dict
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 3  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MANIFEST = "cs-manifest.json"
+USER_DICT = "cs-userdict.txt"
 DEFAULT_INDEX = "index"
 
 
@@ -141,7 +149,7 @@ def _load_manifest(index_dir: str) -> dict:
         with open(path, encoding="utf-8") as handle:
             manifest = json.load(handle)
     except FileNotFoundError:
-        return {"format": FORMAT_VERSION, "roots": [], "files": {}}
+        return _empty_manifest()
     except (OSError, ValueError) as error:
         raise CorpusSearchError(
             f"index at {index_dir} is damaged ({error}); rebuild it: cs index --rebuild DIR"
@@ -171,15 +179,21 @@ def build_index(
     encoding: str | None = None,
     follow_links: bool = False,
     rebuild: bool = False,
+    user_dict: str | None = None,
+    drop_user_dict: bool = False,
     workers: int | None = None,
     progress: Callable[[int, int, int, int, int], None] | None = None,
 ) -> IndexReport:
     """Make the index at `index_dir` hold exactly the matching files under `roots`.
 
-    Nothing is visible to searches until the single Whoosh commit at the end; an error, Ctrl-C or a
-    crash before it leaves the previous index as it was.
+    `user_dict` is a jieba user dictionary file to segment with from now on; without it the one stored
+    with the index is kept, unless `drop_user_dict`. Nothing is visible to searches until the single
+    Whoosh commit at the end; an error, Ctrl-C or a crash before it leaves the previous index as it was.
     """
     started = time.perf_counter()
+    if user_dict is not None and drop_user_dict:
+        raise CorpusSearchError("a user dictionary cannot be given and dropped at once")
+    new_dict = read_user_dict(user_dict) if user_dict is not None else None
     report = IndexReport()
     roots = [os.path.normpath(root) for root in roots]
     sources = {source.real_path: source for source in find_files(roots, pattern, follow_links, report.warnings)}
@@ -188,13 +202,22 @@ def build_index(
         raise CorpusSearchError(f"no files matching {pattern} under {' '.join(roots)}")
     try:
         os.makedirs(index_dir, exist_ok=True)
-        _update(index_dir, roots, sources, report, encoding, rebuild, workers, progress)
+        choice = _DictChoice(new_dict, drop_user_dict)
+        _update(index_dir, roots, sources, report, encoding, rebuild, choice, workers, progress)
     except OSError as error:
         raise CorpusSearchError(f"cannot write the index at {index_dir}: {error.strerror or error}") from None
     if report.unreadable == report.files:
         raise CorpusSearchError(f"none of the {report.files} files could be read; the index was not changed")
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class _DictChoice:
+    """What a run was told about the user dictionary: a new one, drop it, or (neither) keep the stored one."""
+
+    new: UserDict | None = None
+    drop: bool = False
 
 
 def _update(
@@ -204,13 +227,23 @@ def _update(
     report: IndexReport,
     encoding: str | None,
     rebuild: bool,
+    choice: _DictChoice,
     workers: int | None,
     progress: Callable[[int, int, int, int, int], None] | None,
 ) -> None:
     from whoosh import index as whoosh_index
 
+    stored_dict = _read_stored_dict(index_dir)
+    wanted_dict = None if choice.drop else choice.new.data if choice.new else stored_dict
+    wanted_sha256 = None if wanted_dict is None else hashlib.sha256(wanted_dict).hexdigest()
     fresh = rebuild or not _whoosh_exists(index_dir) or not _manifest_is_current(index_dir)
-    manifest = {"format": FORMAT_VERSION, "roots": [], "files": {}} if fresh else _load_manifest(index_dir)
+    manifest = _empty_manifest() if fresh else _load_manifest(index_dir)
+    if not fresh and _manifest_dict_sha256(manifest) != wanted_sha256:
+        fresh = True  # every block's word boundaries and counts change: analyse every file again
+        manifest = _empty_manifest()
+    dictionary = choice.new
+    if dictionary is None and wanted_dict is not None and fresh:
+        dictionary = parse_user_dict(wanted_dict, os.path.join(index_dir, USER_DICT))
     if fresh and not _whoosh_exists(index_dir):
         whoosh_index.create_in(index_dir, schema())
     elif fresh and not _schema_is_current(index_dir):
@@ -230,11 +263,15 @@ def _update(
         indexed_paths = {path.decode("utf-8") for path in reader.lexicon("path")}
     wanted_paths = {source.path for source in sources.values()}
     gone = sorted(indexed_paths - wanted_paths)
-    if not fresh and not to_check and not gone and manifest["roots"] == roots:
+    if not fresh and not to_check and not gone and manifest["roots"] == roots and wanted_dict == stored_dict:
         return
+    if dictionary is None and wanted_dict is not None:
+        dictionary = parse_user_dict(wanted_dict, os.path.join(index_dir, USER_DICT))
 
-    plan = _Plan(index_dir, roots, manifest, sources, to_check, gone, indexed_paths, fresh)
-    with _worker_pool(to_check, workers) as pool:
+    words = dictionary.words if dictionary else ()
+    use_user_words(words)  # before the workers fork, and for big files analysed in this process
+    plan = _Plan(index_dir, roots, manifest, sources, to_check, gone, indexed_paths, fresh, dictionary, stored_dict)
+    with _worker_pool(to_check, workers, words) as pool:
         _write(ix, plan, report, encoding, pool, progress)
 
 
@@ -250,6 +287,8 @@ class _Plan:
     gone: list[str]
     indexed_paths: set[str]
     fresh: bool
+    dictionary: UserDict | None
+    stored_dict: bytes | None
 
 
 def _write(
@@ -308,12 +347,61 @@ def _write(
         if report.unreadable == report.files:
             writer.cancel()
             return
-        writer.commit(mergetype=CLEAR) if plan.fresh else writer.commit()
+        wanted_dict = plan.dictionary.data if plan.dictionary else None
+        dict_changes = wanted_dict != plan.stored_dict
+        try:
+            if dict_changes:
+                _store_dict(plan.index_dir, wanted_dict)
+            writer.commit(mergetype=CLEAR) if plan.fresh else writer.commit()
+        except BaseException:
+            if dict_changes:
+                _store_dict(plan.index_dir, plan.stored_dict)
+            raise
     except BaseException:
         writer.cancel()
         raise
     manifest["roots"] = plan.roots
+    if plan.dictionary:
+        manifest["user_dict"] = {"sha256": plan.dictionary.sha256, "words": len(plan.dictionary.words)}
+    else:
+        manifest.pop("user_dict", None)
     _save_manifest(plan.index_dir, manifest)
+
+
+def _empty_manifest() -> dict:
+    return {"format": FORMAT_VERSION, "roots": [], "files": {}}
+
+
+def _manifest_dict_sha256(manifest: dict) -> str | None:
+    return (manifest.get("user_dict") or {}).get("sha256")
+
+
+def _read_stored_dict(index_dir: str) -> bytes | None:
+    """The user dictionary stored with the index, as bytes (None when there is none)."""
+    try:
+        with open(os.path.join(index_dir, USER_DICT), "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise CorpusSearchError(
+            f"cannot read the dictionary stored with the index at {index_dir}: {error.strerror}"
+        ) from None
+
+
+def _store_dict(index_dir: str, data: bytes | None) -> None:
+    """Replace the stored user dictionary (write, then rename), or remove it when `data` is None."""
+    path = os.path.join(index_dir, USER_DICT)
+    if data is None:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+        return
+    temporary = path + ".tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
 
 
 def _whoosh_exists(index_dir: str) -> bool:
@@ -347,7 +435,7 @@ def _replace_with_empty_index(index_dir: str) -> None:
     from whoosh import index as whoosh_index
 
     for entry in os.scandir(index_dir):
-        if entry.is_file() and entry.name != "MAIN_WRITELOCK":
+        if entry.is_file() and entry.name not in ("MAIN_WRITELOCK", USER_DICT):
             os.remove(entry.path)
     whoosh_index.create_in(index_dir, schema())
 
@@ -362,7 +450,9 @@ def _writer(ix):
 
 
 @contextlib.contextmanager
-def _worker_pool(sources: list[SourceFile], workers: int | None) -> Iterator[ProcessPoolExecutor | None]:
+def _worker_pool(
+    sources: list[SourceFile], workers: int | None, words: tuple[UserWord, ...] = ()
+) -> Iterator[ProcessPoolExecutor | None]:
     """Worker processes for the files to analyse, or None when one process will do.
 
     Started (all of them: the fork start method launches the whole pool on the first task) before the
@@ -378,7 +468,9 @@ def _worker_pool(sources: list[SourceFile], workers: int | None) -> Iterator[Pro
     import multiprocessing  # here, not at the top: `cs search` never needs it
     from concurrent.futures import ProcessPoolExecutor
 
-    executor = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"), initializer=_prepare_worker)
+    executor = ProcessPoolExecutor(
+        count, mp_context=multiprocessing.get_context("fork"), initializer=_prepare_worker, initargs=(words,)
+    )
     executor.submit(int).result()
     try:
         yield executor
@@ -408,9 +500,11 @@ def _analyse_star(arguments: tuple) -> _Analysed:
     return _analyse(*arguments)
 
 
-def _prepare_worker() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them and keeps the previous index; on Linux
-    they are also killed when the parent dies (kill -9), instead of running on as orphans."""
+def _prepare_worker(words: tuple[UserWord, ...] = ()) -> None:
+    """Workers segment with the user dictionary's words and leave Ctrl-C to the parent, which stops
+    them and keeps the previous index; on Linux they are also killed when the parent dies (kill -9),
+    instead of running on as orphans."""
+    use_user_words(words)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
@@ -444,6 +538,8 @@ class IndexInfo:
     chars: int
     passages: int
     bytes: int
+    user_dict_words: int | None = None  # None: no user dictionary
+    user_dict_sha256: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,6 +578,8 @@ def index_info(index_dir: str = DEFAULT_INDEX) -> IndexInfo:
         chars=sum(entry["chars"] for entry in files),
         passages=sum(entry["passages"] for entry in files),
         bytes=size,
+        user_dict_words=manifest.get("user_dict", {}).get("words"),
+        user_dict_sha256=manifest.get("user_dict", {}).get("sha256", ""),
     )
 
 
