@@ -1,0 +1,171 @@
+"""cs kwic, cs count, cs collocates, --path and -C: against substring scans of the real files."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+
+import pytest
+from click.testing import CliRunner
+
+from corpus_search.cli import cli
+from corpus_search.concordance import block_words, collocates, counts, kwic, score_collocates
+from corpus_search.normalize import normalize
+from corpus_search.output import shown_text
+from corpus_search.search import path_filter
+from corpus_search.variants import fold
+from test_search import oracle_starts
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def scan_count(oracle, typed: str) -> dict[str, int]:
+    """Occurrences of a term per file: a substring scan of the normalised, folded text."""
+    needle = fold(normalize(typed).text)
+    found = {}
+    for entry in oracle:
+        occurrences = 0
+        at = entry.folded.find(needle)
+        while at >= 0:
+            occurrences += 1
+            at = entry.folded.find(needle, at + 1)
+        if occurrences:
+            found[entry.path] = occurrences
+    return found
+
+
+@pytest.mark.parametrize("query", ["宝玉", "孫悟空", "明月", "不知", "臨時黨支部"])
+def test_count_equals_a_substring_scan(query, oracle, sample_searcher):
+    files, total = counts(sample_searcher.run(query))
+    expected = scan_count(oracle, query)
+    assert {count.path: count.occurrences for count in files} == expected
+    assert total.occurrences == sum(expected.values())
+    assert total.passages == sample_searcher.run(query).total
+
+
+def test_count_on_the_command_line(sample_index):
+    result = run("count", "宝玉", "--index", sample_index, "--json")
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[-1]["path"] is None
+    assert records[-1]["occurrences"] == sum(record["occurrences"] for record in records[:-1])
+    occurrences = [record["occurrences"] for record in records[:-1]]
+    assert occurrences == sorted(occurrences, reverse=True)
+    by_path = run("count", "宝玉", "--index", sample_index, "--sort", "path", "--color", "never").stdout.splitlines()
+    assert by_path[-1].split()[-1] == "total"
+    paths = [line.split()[-1] for line in by_path[:-1]]
+    assert paths == sorted(paths)
+    assert run("count", "不存在的词语啊", "--index", sample_index).exit_code == 1
+
+
+def test_kwic_has_a_line_per_occurrence_centred_on_it(oracle, sample_searcher):
+    lines = list(kwic(sample_searcher.run("孫悟空"), width=10))
+    assert len(lines) == sum(scan_count(oracle, "孫悟空").values())
+    assert {(line.path, line.line) for line in lines} == oracle_starts(oracle, "孫悟空")
+    for line in lines:
+        assert fold(normalize(line.keyword).text) == fold(normalize("孫悟空").text)
+        assert len(line.left) <= 10 and len(line.right) <= 10
+        assert "\n" not in line.left + line.right
+
+
+def test_kwic_sorts_by_the_context_left_or_right(sample_searcher):
+    from corpus_search.normalize import to_simplified
+
+    result = sample_searcher.run("行者")
+    right = [to_simplified(line.right) for line in kwic(result, 5, "right")]
+    assert right == sorted(right)
+    left = [to_simplified(line.left)[::-1] for line in kwic(result, 5, "left")]
+    assert left == sorted(left)
+
+
+def test_kwic_columns_line_up_by_display_width(sample_index):
+    from wcwidth import wcswidth
+
+    result = run("kwic", "黛玉", "--index", sample_index, "--width", "8", "-n", "50", "--color", "never")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 50
+    for line in lines:
+        at = line.index("  黛玉  ")
+        assert wcswidth(line[:at]) == 16, line
+        assert wcswidth(line[: line.rindex("  ")]) == 16 + 2 + 4 + 2 + 16, line
+
+
+def test_kwic_json_and_a_near_pair(seeds_index):
+    result = run("kwic", "临时 NEAR/3 支部", "--index", seeds_index, "--json")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 3
+    for record in records:
+        assert record["keyword"] == "临时党支部"
+        assert record["terms"] == ["临时", "支部"]
+
+
+def test_collocates_score_by_the_two_by_two_table():
+    # 10 words in the windows, 4 of them 甲; 甲 occurs 5 times in 100 words.
+    [found] = score_collocates(Counter({"甲": 4, "乙": 6}), Counter({"甲": 5, "乙": 60, "丙": 35}), min_count=3)
+    assert found.word == "甲" and found.count == 4 and found.frequency == 5
+    expected = [(4, 10 * 5 / 100), (6, 10 * 95 / 100), (1, 90 * 5 / 100), (89, 90 * 95 / 100)]
+    assert found.log_likelihood == pytest.approx(2 * sum(o * math.log(o / e) for o, e in expected))
+    assert found.mutual_information == pytest.approx(math.log2(4 / 0.5))
+
+
+def test_collocates_count_the_words_within_the_window(sample_searcher):
+    result = sample_searcher.run("黛玉", paths=["红楼梦.txt"])
+    found = {row.word: row for row in collocates(result, window=2, min_count=1)}
+    # Count 宝玉 within two words of 黛玉 by walking the words of each block.
+    expected = 0
+    spans = sample_searcher.unit_spans(result.units[0], result.options)
+    for key, occurrences in spans.items():
+        starts, ends, words = block_words(sample_searcher, key[0])
+        for start, end in occurrences:
+            left = [w for s, e, w in zip(starts, ends, words, strict=True) if e <= start][-2:]
+            right = [w for s, e, w in zip(starts, ends, words, strict=True) if s >= end][:2]
+            expected += (left + right).count("宝玉")
+    assert found["宝玉"].count == expected > 0
+    assert found["宝玉"].log_likelihood > 0
+
+
+def test_collocates_on_the_command_line(sample_index):
+    result = run("collocates", "黛玉", "--index", sample_index, "-n", "5", "--json")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 5
+    scores = [record["log_likelihood"] for record in records]
+    assert scores == sorted(scores, reverse=True)
+    assert "宝玉" in [record["word"] for record in records]
+
+
+def test_path_globs_match_a_name_or_a_whole_path():
+    wanted = path_filter(["*.txt"])
+    assert wanted("novels/红楼梦.txt") and not wanted("novels/readme.md")
+    assert path_filter(["novels/*"])("novels/红楼梦.txt")
+    assert not path_filter(["tang/*"])("novels/红楼梦.txt")
+    assert path_filter(["红楼梦.txt", "西游记.txt"])("x/西游记.txt")
+
+
+def test_path_restricts_every_command(sample_index):
+    everything = run("search", "行者", "--index", sample_index, "-c").stdout.splitlines()
+    only = run("search", "行者", "--index", sample_index, "-c", "--path", "*西游记*").stdout.splitlines()
+    assert len(everything) > 1 and only == [line for line in everything if "西游记" in line]
+    assert run("search", "行者", "--index", sample_index, "--path", "nothing*").exit_code == 1
+
+
+def test_context_prints_lines_around_a_hit_like_grep(sample_dir, sample_index):
+    result = run("search", "惯看秋月春风", "--index", sample_index, "-C", "2", "--color", "never")
+    lines = result.stdout.splitlines()
+    hit = next(line for line in lines if ":9:" in line)
+    path = hit.split(":9:")[0]
+    original = (sample_dir / "novels" / "三国演义.txt").read_text(encoding="utf-8").splitlines()
+    before = lines[: lines.index(hit)]
+    assert before == [f"{path}-{n}-{shown_text(original[n - 1])}" for n in (7, 8)]
+    data = json.loads(run("search", "惯看秋月春风", "--index", sample_index, "-C", "1", "--json").stdout)
+    assert [entry["line"] for entry in data["before"]] == [8]
+
+
+def test_shell_completion_lists_commands():
+    result = CliRunner().invoke(
+        cli, [], env={"_CS_COMPLETE": "bash_complete", "COMP_WORDS": "cs co", "COMP_CWORD": "1"}
+    )
+    assert "collocates" in result.output and "count" in result.output
