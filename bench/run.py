@@ -1007,10 +1007,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     machine = machine_lines(figures, settings, started_at, (time.perf_counter() - started) / 60)
     report = render(figures, settings, build_rows(figures, settings), machine)
+    report += kept_sections(settings.out)
     settings.out.write_text(report, encoding="utf-8")
     print(report)
     print(f"written to {settings.out}", file=sys.stderr)
     return 0
+
+
+def kept_sections(out: Path) -> str:
+    """The part of an existing report that other scripts write (bench/tools.py), kept as it is."""
+    begin = "<!-- bench/tools.py: begin -->"
+    if not out.exists() or begin not in (text := out.read_text(encoding="utf-8")):
+        return ""
+    return "\n" + begin + text.split(begin, 1)[1]
 
 
 if __name__ == "__main__":
