@@ -559,19 +559,6 @@ class Searcher:
             sorted(occurrences, key=lambda found: [_match_order(m) for m in found]),
         )
 
-    def _following_text(self, docnum: int, passage: int, text: str) -> str:
-        """The passage after this one, which may be the first of the next block of the same file."""
-        layout = self.layout(docnum)
-        if passage + 2 < len(layout.text_starts):
-            return text[layout.text_starts[passage + 1] : layout.text_starts[passage + 2]]
-        path = self.paths()[docnum]
-        later = [other for other, other_path in self.paths().items() if other_path == path and other > docnum]
-        if later:  # a file's blocks are added in order, and merges keep the order
-            following = min(later)
-            if self.reader.stored_fields(following)["number"] == self.reader.stored_fields(docnum)["number"] + 1:
-                return self.block_text(following)[: self.layout(following).text_starts[1]]
-        return ""
-
 
 @dataclass(frozen=True, slots=True)
 class Shown:
