@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections import Counter
@@ -10,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from corpus_search.cli import cli
-from corpus_search.concordance import block_words, collocates, counts, kwic, score_collocates
+from corpus_search.concordance import collocates, counts, kwic, score_collocates
 from corpus_search.normalize import normalize
 from corpus_search.output import shown_text
 from corpus_search.search import path_filter
@@ -105,27 +106,45 @@ def test_kwic_json_and_a_near_pair(seeds_index):
 
 def test_collocates_score_by_the_two_by_two_table():
     # 10 words in the windows, 4 of them 甲; 甲 occurs 5 times in 100 words.
-    [found] = score_collocates(Counter({"甲": 4, "乙": 6}), Counter({"甲": 5, "乙": 60, "丙": 35}), min_count=3)
+    [found] = score_collocates(Counter({"甲": 4, "乙": 6}), Counter({"甲": 5, "乙": 60}), total=100, min_count=3)
     assert found.word == "甲" and found.count == 4 and found.frequency == 5
     expected = [(4, 10 * 5 / 100), (6, 10 * 95 / 100), (1, 90 * 5 / 100), (89, 90 * 95 / 100)]
     assert found.log_likelihood == pytest.approx(2 * sum(o * math.log(o / e) for o, e in expected))
     assert found.mutual_information == pytest.approx(math.log2(4 / 0.5))
 
 
-def test_collocates_count_the_words_within_the_window(sample_searcher):
-    result = sample_searcher.run("黛玉", paths=["红楼梦.txt"])
+def whole_block_words(searcher, docnum: int) -> tuple[list[int], list[int], list[str]]:
+    """Start, end and text of every word of a block: its whole text normalised, cut at the boundaries."""
+    from corpus_search.analysis import BOUNDARY, is_collocate
+
+    text = normalize(searcher.block_text(docnum)).text
+    flags = searcher.bounds(docnum)
+    length = searcher.layout(docnum).norm_starts[-1]
+    assert len(text) == length
+    cuts = [offset for offset in range(length + 1) if flags[offset] & BOUNDARY]
+    words = [(a, b, text[a:b]) for a, b in zip(cuts, cuts[1:], strict=False) if is_collocate(text[a:b])]
+    return [a for a, _, _ in words], [b for _, b, _ in words], [w for _, _, w in words]
+
+
+@pytest.mark.parametrize(("query", "word"), [("黛玉", "宝玉"), ("行者", "八戒"), ("明月", "月")])
+def test_collocates_count_the_words_within_the_window(query, word, sample_searcher):
+    result = sample_searcher.run(query)
     found = {row.word: row for row in collocates(result, window=2, min_count=1)}
-    # Count 宝玉 within two words of 黛玉 by walking the words of each block.
     expected = 0
     spans = sample_searcher.unit_spans(result.units[0], result.options)
     for key, occurrences in spans.items():
-        starts, ends, words = block_words(sample_searcher, key[0])
+        starts, ends, words = whole_block_words(sample_searcher, key[0])
         for start, end in occurrences:
-            left = [w for s, e, w in zip(starts, ends, words, strict=True) if e <= start][-2:]
-            right = [w for s, e, w in zip(starts, ends, words, strict=True) if s >= end][:2]
-            expected += (left + right).count("宝玉")
-    assert found["宝玉"].count == expected > 0
-    assert found["宝玉"].log_likelihood > 0
+            before = bisect.bisect_right(ends, start)
+            after = bisect.bisect_left(starts, end)
+            expected += (words[max(0, before - 2) : before] + words[after : after + 2]).count(word)
+    assert found[word].count == expected > 0
+    assert found[word].log_likelihood > 0
+    frequencies, total = sample_searcher.word_frequencies(result.docnums(), [word])
+    assert frequencies[word] == sum(
+        whole_block_words(sample_searcher, docnum)[2].count(word) for docnum in result.docnums()
+    )
+    assert total == sum(len(whole_block_words(sample_searcher, docnum)[2]) for docnum in result.docnums())
 
 
 def test_collocates_on_the_command_line(sample_index):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import itertools
 import pickle
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -185,9 +186,12 @@ def word_flags(own: str, lookahead: str = "", words: list[tuple[str, int, int]] 
     return bytes(flags)
 
 
+_WORD_CHARACTER = re.compile(r"[^\W_]")  # what str.isalnum() accepts
+
+
 def is_collocate(word: str) -> bool:
     """Words counted for collocates: those with a letter, digit or Han character (not punctuation)."""
-    return any(char.isalnum() for char in word)
+    return _WORD_CHARACTER.search(word) is not None
 
 
 def word_counts(words: list[tuple[str, int, int]]) -> bytes:

@@ -101,19 +101,17 @@ def collocates(
             by_block.setdefault(key[0], []).extend(found.get(key, ()))
     seen: Counter[str] = Counter()
     for docnum, occurrences in by_block.items():
-        starts, ends, words = block_words(searcher, docnum)
+        words = BlockWords(searcher, docnum)
         for start, end in occurrences:
-            before = bisect.bisect_right(ends, start)
-            after = bisect.bisect_left(starts, end)
-            seen.update(words[max(0, before - window) : before])
-            seen.update(words[after : after + window])
-    frequencies = searcher.word_frequencies(result.docnums())
-    return score_collocates(seen, frequencies, min_count)
+            seen.update(words.left(start, window))
+            seen.update(words.right(end, window))
+    frequencies, total = searcher.word_frequencies(result.docnums(), seen)
+    return score_collocates(seen, frequencies, total, min_count)
 
 
-def score_collocates(seen: Counter[str], frequencies: Counter[str], min_count: int) -> list[Collocate]:
-    """G² and MI of each word from the 2×2 table: in a window or not, this word or another."""
-    total = sum(frequencies.values())
+def score_collocates(seen: Counter[str], frequencies: Counter[str], total: int, min_count: int) -> list[Collocate]:
+    """G² and MI of each word from the 2×2 table: in a window or not, this word or another (`total`:
+    the words of the files searched)."""
     in_windows = sum(seen.values())
     found = []
     for word, observed in seen.items():
@@ -133,27 +131,84 @@ def score_collocates(seen: Counter[str], frequencies: Counter[str], min_count: i
     return found
 
 
-def block_words(searcher: Searcher, docnum: int) -> tuple[list[int], list[int], list[str]]:
-    """Start, end and text of each word of a block that counts for collocates, from the index's word
-    boundaries over the block's normalised text."""
-    layout = searcher.layout(docnum)
-    text = searcher.block_text(docnum)
-    normalized = normalize(text).text
-    if len(normalized) != layout.norm_starts[-1]:  # normalised alone, a block's edges may differ
-        starts = layout.text_starts
-        normalized = "".join(normalize(text[a:b]).text for a, b in zip(starts, starts[1:], strict=False))
-    flags = searcher.bounds(docnum)
-    length = layout.norm_starts[-1]
-    if len(normalized) != length:
-        raise CorpusSearchError(
-            f"index at {searcher.index_dir} does not match its text; rebuild it: cs index --rebuild DIR"
-        )
-    cuts = [offset for offset in range(length + 1) if flags[offset] & BOUNDARY]
-    found: tuple[list[int], list[int], list[str]] = ([], [], [])
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        word = normalized[start:end]
-        if is_collocate(word):
-            found[0].append(start)
-            found[1].append(end)
-            found[2].append(word)
-    return found
+class BlockWords:
+    """The words of a block (the index's word boundaries over its normalised text) around given offsets.
+
+    Only the passages a walk reaches are normalised, one at a time: a passage normalised alone has the
+    same length as in the block, so block offsets hold (the whole block is normalised if one does not).
+    """
+
+    def __init__(self, searcher: Searcher, docnum: int):
+        self.searcher = searcher
+        self.docnum = docnum
+        self.layout = searcher.layout(docnum)
+        self.flags = searcher.bounds(docnum)
+        self.length = self.layout.norm_starts[-1]
+        self.text = searcher.block_text(docnum)
+        self.passages: dict[int, str] = {}
+        self.whole: str | None = None
+
+    def left(self, start: int, count: int) -> list[str]:
+        """Up to `count` words that end at or before `start`, nearest first."""
+        flags, found = self.flags, []
+        end = min(start, self.length)
+        while end > 0 and not flags[end] & BOUNDARY:
+            end -= 1
+        while end > 0 and len(found) < count:
+            begin = end - 1
+            while begin > 0 and not flags[begin] & BOUNDARY:
+                begin -= 1
+            word = self.slice(begin, end)
+            if is_collocate(word):
+                found.append(word)
+            end = begin
+        return found
+
+    def right(self, end: int, count: int) -> list[str]:
+        """Up to `count` words that start at or after `end`, nearest first."""
+        flags, found, length = self.flags, [], self.length
+        start = end
+        while start < length and not flags[start] & BOUNDARY:
+            start += 1
+        while start < length and len(found) < count:
+            stop = start + 1
+            while stop < length and not flags[stop] & BOUNDARY:
+                stop += 1
+            word = self.slice(start, stop)
+            if is_collocate(word):
+                found.append(word)
+            start = stop
+        return found
+
+    def slice(self, start: int, end: int) -> str:
+        """The block's normalised text in [start, end)."""
+        if self.whole is not None:
+            return self.whole[start:end]
+        norm_starts = self.layout.norm_starts
+        first = bisect.bisect_right(norm_starts, start) - 1
+        pieces = []
+        passage = first
+        while norm_starts[passage] < end:
+            text = self.passage(passage)
+            if text is None:
+                return self.slice(start, end)
+            offset = norm_starts[passage]
+            pieces.append(text[max(0, start - offset) : end - offset])
+            passage += 1
+        return "".join(pieces)
+
+    def passage(self, number: int) -> str | None:
+        """Passage `number` normalised (None when the whole block had to be normalised instead)."""
+        if number not in self.passages:
+            starts = self.layout.text_starts
+            text = normalize(self.text[starts[number] : starts[number + 1]]).text
+            if len(text) != self.layout.norm_starts[number + 1] - self.layout.norm_starts[number]:
+                self.whole = normalize(self.text).text
+                if len(self.whole) != self.length:
+                    index_dir = self.searcher.index_dir
+                    raise CorpusSearchError(
+                        f"index at {index_dir} does not match its text; rebuild it: cs index --rebuild DIR"
+                    )
+                return None
+            self.passages[number] = text
+        return self.passages[number]

@@ -80,7 +80,9 @@ def _converter(conversion: str):
     return OpenCC(conversion)
 
 
-SHORT_TEXT = 2000  # characters; shorter texts go straight through OpenCC
+SHORT_TEXT = 2000  # characters; shorter texts go straight through OpenCC…
+SLOW_BUDGET = 50_000  # …until this many characters went that way: then the fast path pays for itself
+_slow_chars: dict[str, int] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +118,10 @@ def _fast_conversion(conversion: str) -> _FastConversion | None:
 def _opencc(text: str, conversion: str) -> str:
     """Exactly what `OpenCC(conversion).convert(text)` gives, faster (see _FastConversion)."""
     converter = _converter(conversion)
-    if len(text) < SHORT_TEXT:
-        return converter.convert(text)  # a query or a passage: not worth building the fast path
+    if len(text) < SHORT_TEXT and _slow_chars.get(conversion, 0) < SLOW_BUDGET:
+        # A query or a few passages: not worth building the fast path (many passages, as for a KWIC, are).
+        _slow_chars[conversion] = _slow_chars.get(conversion, 0) + len(text)
+        return converter.convert(text)
     fast = _fast_conversion(conversion)
     if fast is None:
         return converter.convert(text)

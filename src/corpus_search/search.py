@@ -165,14 +165,23 @@ class Searcher:
     def _column(self, name: str, docnum: int) -> bytes:
         return self._columns[name][docnum]
 
-    def word_frequencies(self, docnums: Iterable[int]) -> Counter[str]:
-        """How often each jieba word occurs in the given blocks (punctuation not counted)."""
+    def word_frequencies(self, docnums: Iterable[int], words: Iterable[str]) -> tuple[Counter[str], int]:
+        """How often each of `words` occurs in the given blocks, and how many words they hold in all
+        (punctuation not counted)."""
+        wanted = list(words)
         counts: Counter[str] = Counter()
+        total = 0
         for docnum in docnums:
-            for line in self._column("words", docnum).decode("utf-8", errors="surrogatepass").splitlines():
-                word, _, count = line.rpartition("\t")
-                counts[word] += int(count)
-        return counts
+            fields = (
+                self._column("words", docnum).decode("utf-8", errors="surrogatepass").replace("\n", "\t").split("\t")
+            )
+            block = dict(zip(fields[0:-1:2], fields[1::2], strict=True))
+            total += sum(map(int, fields[1::2]))
+            for word in wanted:
+                count = block.get(word)
+                if count is not None:
+                    counts[word] += int(count)
+        return counts, total
 
     def paths(self) -> dict[int, str]:
         """Document number → file path, from the `path` field's postings (no stored text is read)."""
