@@ -206,3 +206,31 @@ def test_near_either_order_and_adj_one(sample_searcher):
     assert 0 < forward < near and 0 < backward < near
     assert near <= forward + backward
     assert sample_searcher.run("宝玉 NEAR 黛玉").total == sample_searcher.run("宝玉 NEAR/10 黛玉").total
+
+
+def test_a_pattern_over_a_repeated_character(tmp_path):
+    # Every 哈 may start every part. A backtracking regex tries 11^k ways per failing start; cs keeps
+    # partial answers, so this is quick and agrees with the regex where the regex can run (3 parts).
+    from corpus_search import build_index
+    from corpus_search.search import Searcher
+
+    text = "哈" * 3000 + "x。哈哈x\n"
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    build_index([str(tmp_path)], index_dir)
+
+    def found(query: str) -> tuple[list[tuple[int, int]], list[str]]:
+        """Spans from the postings (one block, so offsets in the file) and match texts from the hits."""
+        with Searcher(index_dir) as searcher:
+            result = searcher.run(query)
+            spans = sorted(span for found in searcher.unit_spans(result.units[0]).values() for span in found)
+            texts = sorted(match.text for hit in result.hits() for match in hit.matches)
+        return spans, texts
+
+    regex, _, _ = oracle_regex("哈*哈*哈*x")
+    expected = [(m.start(), m.end()) for at in range(len(text)) if (m := regex.match(text, at))]
+    assert found("哈*哈*哈*x") == (expected, sorted(text[start:end] for start, end in expected))
+    # Eight 哈 and up to 10 characters after each: a start can reach x (offset 3000) from 88 before it.
+    spans, texts = found("哈*哈*哈*哈*哈*哈*哈*哈*x")
+    assert spans == [(start, 3001) for start in range(3000 - 88, 3000 - 8 + 1)]
+    assert texts == sorted(text[start:end] for start, end in spans)

@@ -308,11 +308,12 @@ class Searcher:
             flags = self.bounds(docnum)
             own_length = self.layout(docnum).norm_starts[-1]
             later = [set(starts[docnum]) for starts in per_part[1:]]
+            memo: dict[tuple[int, int], int | None] = {}
             spans = {}
             for first in per_part[0][docnum]:
                 start = first - term.gaps[0][0]
                 if 0 <= start < own_length and _word_run(flags, start, first):
-                    end = _extend(term, flags, later, 1, first + len(term.parts[0]))
+                    end = _extend(term, flags, later, 1, first + len(term.parts[0]), memo)
                     if end is not None:
                         spans[start] = end
             if spans:
@@ -591,41 +592,36 @@ def _spans_in(term: Term, haystack: str, own_length: int, exact_script: bool) ->
     """Spans of the occurrences of `term` that start in the first `own_length` characters of `haystack`
     (normalised, and folded unless `exact_script`)."""
     if term.is_pattern:
-        regex = _pattern_regex(term, exact_script)
-        return [
-            (found.start(), found.end(1))
-            for found in regex.finditer(haystack, 0, len(haystack))
-            if found.start() < own_length
-        ]
+        return _pattern_spans_in(term, haystack, own_length, exact_script)
     needle = term.normalized if exact_script else fold(term.normalized)
-    spans = []
+    return [(start, start + len(needle)) for start in _find_all(haystack, needle, own_length)]
+
+
+def _find_all(haystack: str, needle: str, before: int) -> list[int]:
+    """Every start of `needle` in `haystack` below `before` (overlapping ones too)."""
+    starts = []
     start = haystack.find(needle)
-    while 0 <= start < own_length:
-        spans.append((start, start + len(needle)))
+    while 0 <= start < before:
+        starts.append(start)
         start = haystack.find(needle, start + 1)
+    return starts
+
+
+def _pattern_spans_in(term: Term, haystack: str, own_length: int, exact_script: bool) -> list[Span]:
+    """A pattern's shortest match at each start, found in text the way _pattern_spans finds it in the
+    postings (a backtracking regular expression would take exponential time on text like 哈哈哈…)."""
+    parts = [part if exact_script else fold(part) for part in term.parts]
+    flags = bytes(WORD_CHAR if char.isalnum() else 0 for char in haystack) + b"\0"
+    later = [set(_find_all(haystack, part, len(haystack))) for part in parts[1:]]
+    memo: dict[tuple[int, int], int | None] = {}
+    spans = []
+    for first in _find_all(haystack, parts[0], own_length + term.gaps[0][0]):
+        start = first - term.gaps[0][0]
+        if 0 <= start < own_length and _word_run(flags, start, first):
+            end = _extend(term, flags, later, 1, first + len(parts[0]), memo)
+            if end is not None:
+                spans.append((start, end))
     return spans
-
-
-@functools.lru_cache(maxsize=256)
-def _pattern_regex(term: Term, exact_script: bool) -> re.Pattern:
-    """A pattern as a regular expression over normalised text: a lookahead, so that every start is
-    tried (occurrences may overlap), with lazy gaps, so that each gives its shortest match."""
-    return re.compile("(?=(" + pattern_source(term, exact_script) + "))")
-
-
-def pattern_source(term: Term, exact_script: bool = False) -> str:
-    """The regular expression a pattern stands for (also the test oracle's)."""
-    pieces = [f"{WORD_CLASS}{{{term.gaps[0][0]}}}"]
-    for index, part in enumerate(term.parts):
-        pieces.append(re.escape(part if exact_script else fold(part)))
-        if index + 1 < len(term.parts):
-            fewest, most = term.gaps[index + 1]
-            pieces.append(f"{WORD_CLASS}{{{fewest},{most}}}?")
-    pieces.append(f"{WORD_CLASS}{{{term.gaps[-1][0]}}}")
-    return "".join(pieces)
-
-
-WORD_CLASS = r"[^\W_]"  # what str.isalnum() accepts: a letter, digit or Han character
 
 
 def near_pairs(left: list[Span], right: list[Span], near: Near) -> list[tuple[Span, Span]]:
@@ -646,8 +642,19 @@ def _word_run(flags: bytes, start: int, end: int) -> bool:
     return end < len(flags) and all(flags[offset] & WORD_CHAR for offset in range(start, end))
 
 
-def _extend(term: Term, flags: bytes, later: list[set[int]], index: int, at: int) -> int | None:
-    """Where the shortest match of parts `index`… ends when part `index - 1` ends at `at` (None: none)."""
+def _extend(
+    term: Term, flags: bytes, later: list[set[int]], index: int, at: int, memo: dict[tuple[int, int], int | None]
+) -> int | None:
+    """Where the shortest match of parts `index`… ends when part `index - 1` ends at `at` (None: none).
+    `memo` keeps each answer, so text like 哈哈哈… costs one step per (part, offset), not one per path."""
+    if (index, at) not in memo:
+        memo[index, at] = _extend_once(term, flags, later, index, at, memo)
+    return memo[index, at]
+
+
+def _extend_once(
+    term: Term, flags: bytes, later: list[set[int]], index: int, at: int, memo: dict[tuple[int, int], int | None]
+) -> int | None:
     fewest, most = term.gaps[index]
     if not _word_run(flags, at, at + fewest):
         return None
@@ -657,7 +664,7 @@ def _extend(term: Term, flags: bytes, later: list[set[int]], index: int, at: int
     gap = fewest
     while True:
         if at + gap in starts:
-            end = _extend(term, flags, later, index + 1, at + gap + length)
+            end = _extend(term, flags, later, index + 1, at + gap + length, memo)
             if end is not None:
                 return end
         if gap == most or at + gap >= limit or not flags[at + gap] & WORD_CHAR:
