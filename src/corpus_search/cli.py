@@ -234,9 +234,17 @@ def query_command(function):
 
 
 @contextlib.contextmanager
-def _query_result(query: tuple[str, ...], index_dir: str, whole_words, exact_script, paths, explain):
+def _query_result(
+    query: tuple[str, ...],
+    index_dir: str,
+    whole_words: bool,
+    exact_script: bool,
+    paths: tuple[str, ...],
+    explain: bool,
+    **_output,
+):
     """Parse the query (a leading `-term` is a negation, `--name` an unknown option), open the index
-    and run it; yields the SearchResult while the index is open."""
+    and run it; yields the SearchResult while the index is open. Takes the options of query_command."""
     from .query import explain as explained
     from .query import parse
     from .search import Searcher
@@ -251,7 +259,8 @@ def _query_result(query: tuple[str, ...], index_dir: str, whole_words, exact_scr
         yield searcher.run(node, whole_words, exact_script, paths)
 
 
-def _form(as_json: bool, color: str) -> str:
+def _form(as_json: bool, color: str, **_query) -> str:
+    """The output form, from query_command's --json and --color."""
     return "json" if as_json else "color" if _use_color(color) else "plain"
 
 
@@ -278,27 +287,20 @@ def _form(as_json: bool, color: str) -> str:
     help="Show N lines before and after each hit.",
 )
 def search(
-    query: tuple[str, ...],
-    index_dir: str,
-    whole_words: bool,
-    exact_script: bool,
-    paths: tuple[str, ...],
-    as_json: bool,
-    color: str,
-    explain: bool,
     limit: int,
     count_only: bool,
     files_only: bool,
     script: str | None,
     context: int,
+    **query,
 ) -> int:
     """Search the index; QUERY words are ANDed (see README: "phrases", OR, NOT, -term, parentheses,
     wildcards * and ?, NEAR/n and ADJ/n)."""
     from . import output
 
-    form = _form(as_json, color)
+    form = _form(**query)
     stdout = sys.stdout
-    with _query_result(query, index_dir, whole_words, exact_script, paths, explain) as result:
+    with _query_result(**query) as result:
         if count_only:
             output.write_counts(result.counts(), stdout, form)
         elif files_only:
@@ -334,17 +336,10 @@ def search(
     "--limit", "-n", default=0, show_default=True, type=click.IntRange(min=0), help="Lines to show; 0 shows all."
 )
 def kwic(
-    query: tuple[str, ...],
-    index_dir: str,
-    whole_words: bool,
-    exact_script: bool,
-    paths: tuple[str, ...],
-    as_json: bool,
-    color: str,
-    explain: bool,
     width: int,
     sort: str,
     limit: int,
+    **query,
 ) -> int:
     """A concordance: one line per occurrence, centred, with its context (keyword in context)."""
     import itertools
@@ -352,8 +347,8 @@ def kwic(
     from . import output
     from .concordance import kwic as concordance
 
-    form = _form(as_json, color)
-    with _query_result(query, index_dir, whole_words, exact_script, paths, explain) as result:
+    form = _form(**query)
+    with _query_result(**query) as result:
         lines = concordance(result, width, sort)
         if limit:
             lines = itertools.islice(lines, limit)
@@ -370,25 +365,18 @@ def kwic(
     help="Most occurrences first, or by path.",
 )
 def count(
-    query: tuple[str, ...],
-    index_dir: str,
-    whole_words: bool,
-    exact_script: bool,
-    paths: tuple[str, ...],
-    as_json: bool,
-    color: str,
-    explain: bool,
     sort: str,
+    **query,
 ) -> int:
     """Occurrences and passages of QUERY per file, and in total."""
     from . import output
     from .concordance import counts
 
-    with _query_result(query, index_dir, whole_words, exact_script, paths, explain) as result:
+    with _query_result(**query) as result:
         files, total = counts(result)
         if sort == "count":
             files.sort(key=lambda found: (-found.occurrences, -found.passages, found.path))
-        output.write_file_counts(files, total, sys.stdout, _form(as_json, color))
+        output.write_file_counts(files, total, sys.stdout, _form(**query))
         return EXIT_MATCH if result.total else EXIT_NO_MATCH
 
 
@@ -408,30 +396,23 @@ def count(
     "--limit", "-n", default=20, show_default=True, type=click.IntRange(min=0), help="Words to show; 0 shows all."
 )
 def collocates(
-    query: tuple[str, ...],
-    index_dir: str,
-    whole_words: bool,
-    exact_script: bool,
-    paths: tuple[str, ...],
-    as_json: bool,
-    color: str,
-    explain: bool,
     window: int,
     min_count: int,
     sort: str,
     limit: int,
+    **query,
 ) -> int:
     """Words that occur near QUERY more often than chance, by log-likelihood (see README)."""
     from . import output
     from .concordance import collocates as find_collocates
 
-    with _query_result(query, index_dir, whole_words, exact_script, paths, explain) as result:
+    with _query_result(**query) as result:
         found = find_collocates(result, window, min_count)
         if sort == "mi":
             found.sort(key=lambda row: (-row.mutual_information, row.word))
         elif sort == "count":
             found.sort(key=lambda row: (-row.count, row.word))
-        written = output.write_collocates(found[:limit] if limit else found, sys.stdout, _form(as_json, color))
+        written = output.write_collocates(found[:limit] if limit else found, sys.stdout, _form(**query))
         return EXIT_MATCH if written else EXIT_NO_MATCH
 
 
