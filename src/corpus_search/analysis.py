@@ -176,15 +176,19 @@ WORD_CHAR = 2  # the character at this offset is a letter, digit or Han characte
 def word_flags(own: str, lookahead: str = "", words: list[tuple[str, int, int]] | None = None) -> bytes:
     """One byte per offset 0…len(own + lookahead): BOUNDARY where a jieba word of `own` starts or ends
     (always at len(own)), WORD_CHAR where the character is alphanumeric."""
-    text = own + lookahead
-    # Two passes of the regex engine mark the word characters (a Python loop per character is slower).
-    marks = _OTHER_THAN_MARK.sub("\0", _WORD_CHARACTER.sub(chr(WORD_CHAR), text))
-    flags = bytearray(marks.encode("latin-1") + b"\0")
+    flags = bytearray(word_characters(own + lookahead))
     for _, start, end in segment(own) if words is None else words:
         flags[start] |= BOUNDARY
         flags[end] |= BOUNDARY
     flags[len(own)] |= BOUNDARY
     return bytes(flags)
+
+
+def word_characters(text: str) -> bytes:
+    """One byte per offset 0…len(text): WORD_CHAR where the character is alphanumeric, else 0."""
+    # Two passes of the regex engine mark the word characters (a Python loop per character is slower).
+    marks = _OTHER_THAN_MARK.sub("\0", _WORD_CHARACTER.sub(chr(WORD_CHAR), text))
+    return marks.encode("latin-1") + b"\0"
 
 
 _WORD_CHARACTER = re.compile(r"[^\W_]")  # what str.isalnum() accepts

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from .analysis import BOUNDARY, OWN_END, WORD_CHAR
+from .analysis import BOUNDARY, OWN_END, WORD_CHAR, word_characters
 from .errors import CorpusSearchError
 from .loader import line_starts
 from .model import Hit, Match, Passage
@@ -135,7 +135,7 @@ class Searcher:
         self._paths: dict[int, str] | None = None
         self._occurrences: dict[tuple, _Found] = {}
         self._pairs: dict[tuple, dict[PassageKey, list[tuple[Span, Span]]]] = {}
-        self._line_starts: dict[int, list[int]] = {}
+        self._line_starts: tuple[int, list[int]] = (-1, [])  # the last block's, for -C
 
     def __enter__(self) -> Searcher:
         return self
@@ -308,16 +308,9 @@ class Searcher:
             flags = self.bounds(docnum)
             own_length = self.layout(docnum).norm_starts[-1]
             later = [set(starts[docnum]) for starts in per_part[1:]]
-            memo: dict[tuple[int, int], int | None] = {}
-            spans = {}
-            for first in per_part[0][docnum]:
-                start = first - term.gaps[0][0]
-                if 0 <= start < own_length and _word_run(flags, start, first):
-                    end = _extend(term, flags, later, 1, first + len(term.parts[0]), memo)
-                    if end is not None:
-                        spans[start] = end
+            spans = _shortest_matches(term, flags, per_part[0][docnum], later, own_length)
             if spans:
-                found[docnum] = dict(sorted(spans.items()))
+                found[docnum] = dict(spans)  # starts rise with the first part's
         return found
 
     def pairs(self, near: Near, options: MatchOptions = DEFAULT_OPTIONS) -> dict[PassageKey, list[tuple[Span, Span]]]:
@@ -505,12 +498,12 @@ class Searcher:
     def _context_lines(self, shown: Shown, length: int, count: int) -> dict[str, tuple[tuple[int, str], ...]]:
         """`count` whole lines before the line where the passage starts and after the one where it ends
         (within its block)."""
-        if shown.docnum not in self._line_starts:
+        if self._line_starts[0] != shown.docnum:
             starts = [0, *line_starts(shown.block_text)]
             if starts[-1] < len(shown.block_text):
                 starts.append(len(shown.block_text))
-            self._line_starts = {shown.docnum: starts}
-        starts = self._line_starts[shown.docnum]
+            self._line_starts = (shown.docnum, starts)
+        starts = self._line_starts[1]
         first = bisect.bisect_right(starts, shown.start) - 1
         last = bisect.bisect_right(starts, shown.start + max(0, length - 1)) - 1
         lines = len(starts) - 1
@@ -611,14 +604,22 @@ def _pattern_spans_in(term: Term, haystack: str, own_length: int, exact_script: 
     """A pattern's shortest match at each start, found in text the way _pattern_spans finds it in the
     postings (a backtracking regular expression would take exponential time on text like 哈哈哈…)."""
     parts = [part if exact_script else fold(part) for part in term.parts]
-    flags = bytes(WORD_CHAR if char.isalnum() else 0 for char in haystack) + b"\0"
     later = [set(_find_all(haystack, part, len(haystack))) for part in parts[1:]]
+    firsts = _find_all(haystack, parts[0], own_length + term.gaps[0][0])
+    return _shortest_matches(term, word_characters(haystack), firsts, later, own_length)
+
+
+def _shortest_matches(
+    term: Term, flags: bytes, firsts: list[int], later: list[set[int]], own_length: int
+) -> list[Span]:
+    """The shortest match of a pattern from each start below `own_length`, given where its first part
+    starts (`firsts`, rising), where each later part starts, and the word-character flags."""
     memo: dict[tuple[int, int], int | None] = {}
     spans = []
-    for first in _find_all(haystack, parts[0], own_length + term.gaps[0][0]):
+    for first in firsts:
         start = first - term.gaps[0][0]
         if 0 <= start < own_length and _word_run(flags, start, first):
-            end = _extend(term, flags, later, 1, first + len(parts[0]), memo)
+            end = _extend(term, flags, later, 1, first + len(term.parts[0]), memo)
             if end is not None:
                 spans.append((start, end))
     return spans
