@@ -1,4 +1,9 @@
-"""Shared fixtures: the real seeds and corpus, and indexes built from them once per test session."""
+"""Shared fixtures: the real seeds and corpus, and indexes built from them once per test session.
+
+The corpus is the full one where there is one (`CS_TEST_CORPUS`, else `../shared/corpus` beside the
+checkout) and otherwise the sample in `tests/data/corpus`, real text cut from it with every quirk kept,
+so that a bare clone runs every test but the few that need the full size (`big_corpus_dir`).
+"""
 
 from __future__ import annotations
 
@@ -18,9 +23,11 @@ from corpus_search.variants import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+SAMPLE_CORPUS = ROOT / "tests" / "data" / "corpus"
 
-# A slice of the corpus that keeps every quirk (CRLF, hard wraps, ideographic spaces, traditional
-# script, blank lines between poems) and indexes in seconds: all four novels and eight poem files.
+# The files the shared index holds: all four novels and eight poem files, which keep every quirk
+# (CRLF, hard wraps, ideographic spaces, traditional script, blank lines between poems). The sample
+# corpus holds these same files, cut short.
 SAMPLE_TANG = [f"全唐诗_poet.tang.{n}.txt" for n in (0, 1000, 5000, 10000, 20000, 30000, 40000, 57000)]
 
 
@@ -35,9 +42,36 @@ def seeds_dir() -> Path:
     return _required(ROOT / "seeds")
 
 
+def full_corpus(environ: dict[str, str] = os.environ, shared: Path = SHARED) -> Path | None:
+    """The full corpus: the folder `CS_TEST_CORPUS` names, else ../shared/corpus, else None."""
+    named = environ.get("CS_TEST_CORPUS")
+    if named:
+        return _required(Path(named))
+    return shared / "corpus" if (shared / "corpus").is_dir() else None
+
+
+def corpus_for_tests(environ: dict[str, str] = os.environ, shared: Path = SHARED) -> Path:
+    """The corpus the tests read: the full one where there is one, else the sample in the repository."""
+    return full_corpus(environ, shared) or _required(SAMPLE_CORPUS)
+
+
+def pytest_report_header() -> str:
+    corpus = corpus_for_tests()
+    return f"corpus: {corpus} ({'the sample' if corpus == SAMPLE_CORPUS else 'full'})"
+
+
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
-    return _required(SHARED / "corpus")
+    return corpus_for_tests()
+
+
+@pytest.fixture(scope="session")
+def big_corpus_dir() -> Path:
+    """The full corpus, for the few tests that need its size; they are skipped without it."""
+    full = full_corpus()
+    if full is None:
+        pytest.skip("needs the full corpus: ../shared/corpus beside the checkout, or CS_TEST_CORPUS=DIR")
+    return full
 
 
 @pytest.fixture(scope="session")
