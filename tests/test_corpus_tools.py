@@ -188,3 +188,27 @@ def test_shell_completion_lists_commands():
         cli, [], env={"_CS_COMPLETE": "bash_complete", "COMP_WORDS": "cs co", "COMP_CWORD": "1"}
     )
     assert "collocates" in result.output and "count" in result.output
+
+
+def test_collocates_read_blocks_whose_seams_fall_inside_whitespace(tmp_path):
+    """Box-drawing tables padded with spaces and ANSI colour codes, as a terminal log holds them: block
+    seams fall inside whitespace runs, where a block normalised on its own came out one character short."""
+    import random
+
+    chooser = random.Random(1)
+    words = ["系统", "文件", "使用", "可以", "一个", "没有"]
+    lines = []
+    for number in range(9000):
+        cells = [chooser.choice(words) + " " * chooser.randint(0, 6) for _ in range(4)]
+        colour = f"\x1b[3{number % 7}m时间已经\x1b[0m" if number % 3 == 0 else chooser.choice(words)
+        lines.append("│ " + " │ ".join(cells) + f" │   {colour}   ")
+        if number % 5 == 0:
+            lines.append("├──────┼──────┼──────┤      ")
+    text = "\n".join(lines) + "\n"
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "log.txt").write_text(text, encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    run("index", str(tmp_path / "in"), "--index", index_dir, "-q")
+    result = run("collocates", "时间", "--index", index_dir, "--window", "1", "--min-count", "1", "--json")
+    found = {record["word"]: record["count"] for record in map(json.loads, result.stdout.splitlines())}
+    assert found["已经"] == text.count("时间已经") == 3000

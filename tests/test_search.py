@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import OracleFile
 from corpus_search import build_index, search
+from corpus_search.loader import read_text
 from corpus_search.normalize import is_han, normalize, to_script
 from corpus_search.search import Searcher
 from corpus_search.variants import fold
@@ -153,3 +156,73 @@ def test_a_match_may_run_from_one_passage_into_the_next(tmp_path):
     assert (hit.line, [match.text for match in hit.matches]) == (1, ["完了。你好"])
     assert hit.passage.text == "甲" * 100 + "他说完了。你好世界"
     assert len(list(search("甲", index_dir))) == 1
+
+
+UPDATE_QUERIES = ["宝玉", "明月", "不知", "的 -宝玉", "花*月", "宝玉 NEAR/5 黛玉", "長安 OR 长安", "风 雨"]
+
+
+def answers(index_dir: str) -> dict[str, list]:
+    """Every hit of each query: path, line, score and spans, in rank order, with the total."""
+    found = {}
+    with Searcher(index_dir) as searcher:
+        for query in UPDATE_QUERIES:
+            result = searcher.run(query)
+            hits = [
+                (hit.passage.path, hit.line, round(hit.score, 9), [(m.start, m.end) for m in hit.matches])
+                for hit in result.hits()
+            ]
+            found[query] = [result.total, result.counts(), hits]
+    return found
+
+
+def test_an_updated_index_answers_as_a_fresh_build(corpus_dir, tmp_path):
+    """Files added, changed and deleted over three runs (three segments, with deletions) give the same
+    answers, scores and spans as one fresh build of the final files."""
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    novels = sorted((corpus_dir / "novels").glob("*.txt"))
+    poems = sorted((corpus_dir / "tang").glob("*.txt"))[:2]
+    heads = {path.name: read_text(str(path))[:20000] for path in [*novels, *poems]}
+    for name in list(heads)[:3]:
+        (texts / name).write_text(heads[name], encoding="utf-8")
+    updated = str(tmp_path / "updated")
+    build_index([str(texts)], updated)
+    names = list(heads)
+    (texts / names[0]).write_text(heads[names[0]] + "\n宝玉道：明月不知风雨。\n", encoding="utf-8")
+    (texts / names[1]).unlink()
+    (texts / names[3]).write_text(heads[names[3]], encoding="utf-8")
+    build_index([str(texts)], updated)
+    (texts / names[4]).write_text(heads[names[4]], encoding="utf-8")
+    (texts / names[2]).write_text("长安明月，宝玉黛玉。\n" + heads[names[2]][:5000], encoding="utf-8")
+    report = build_index([str(texts)], updated)
+    assert (report.added, report.updated, report.removed) == (1, 1, 0)
+    fresh = str(tmp_path / "fresh")
+    build_index([str(texts)], fresh)
+    assert answers(updated) == answers(fresh)
+
+
+def test_segments_are_merged_and_still_answer_as_a_fresh_build(corpus_dir, tmp_path):
+    """Ten updates, each changing one file: segments past MAX_SEGMENTS are merged (their blocks copied,
+    not analysed again), and the answers stay those of a fresh build."""
+    from corpus_search.segment import part_files
+    from corpus_search.store import MAX_SEGMENTS
+
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    novels = sorted((corpus_dir / "novels").glob("*.txt"))
+    heads = [read_text(str(path))[:8000] for path in novels]
+    for number, head in enumerate(heads):
+        (texts / f"{number}.txt").write_text(head, encoding="utf-8")
+    updated = str(tmp_path / "updated")
+    build_index([str(texts)], updated)
+    counts = []
+    for step in range(10):
+        name = texts / f"{step % len(heads)}.txt"
+        name.write_text(name.read_text(encoding="utf-8") + f"\n第{step}次：宝玉道，明月不知风雨。\n", encoding="utf-8")
+        build_index([str(texts)], updated)
+        counts.append(len(part_files(os.listdir(updated))))
+    assert max(counts) <= MAX_SEGMENTS
+    assert any(later < earlier for earlier, later in zip(counts, counts[1:], strict=False))  # a merge happened
+    fresh = str(tmp_path / "fresh")
+    build_index([str(texts)], fresh)
+    assert answers(updated) == answers(fresh)

@@ -14,7 +14,6 @@ occurrences of its positive units (terms, patterns and NEAR pairs; not the terms
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from collections.abc import Iterator
 from .analysis import BOUNDARY, is_collocate
 from .errors import CorpusSearchError
 from .model import Collocate, Concordance, FileCount
-from .normalize import join_whitespace, normalize, to_simplified
+from .normalize import join_whitespace, to_simplified
 from .search import PassageKey, Searcher, SearchResult, Span
 
 DEFAULT_WIDTH = 20  # characters of context each side of a KWIC line
@@ -134,19 +133,14 @@ def score_collocates(seen: Counter[str], frequencies: Counter[str], total: int, 
 class BlockWords:
     """The words of a block (the index's word boundaries over its normalised text) around given offsets.
 
-    Only the passages a walk reaches are normalised, one at a time: a passage normalised alone has the
-    same length as in the block, so block offsets hold (the whole block is normalised if one does not).
+    The normalised text is read from the index (the forward index of segment.py), never normalised
+    again, so its offsets are the ones the flags were computed on.
     """
 
     def __init__(self, searcher: Searcher, docnum: int):
-        self.searcher = searcher
-        self.docnum = docnum
-        self.layout = searcher.layout(docnum)
         self.flags = searcher.bounds(docnum)
-        self.length = self.layout.norm_starts[-1]
-        self.text = searcher.block_text(docnum)
-        self.passages: dict[int, str] = {}
-        self.whole: str | None = None
+        self.length = searcher.layout(docnum).norm_starts[-1]
+        self.text = searcher.block_normalized(docnum)
 
     def left(self, start: int, count: int) -> list[str]:
         """Up to `count` words that end at or before `start`, nearest first."""
@@ -158,7 +152,7 @@ class BlockWords:
             begin = end - 1
             while begin > 0 and not flags[begin] & BOUNDARY:
                 begin -= 1
-            word = self.slice(begin, end)
+            word = self.text[begin:end]
             if is_collocate(word):
                 found.append(word)
             end = begin
@@ -174,41 +168,8 @@ class BlockWords:
             stop = start + 1
             while stop < length and not flags[stop] & BOUNDARY:
                 stop += 1
-            word = self.slice(start, stop)
+            word = self.text[start:stop]
             if is_collocate(word):
                 found.append(word)
             start = stop
         return found
-
-    def slice(self, start: int, end: int) -> str:
-        """The block's normalised text in [start, end)."""
-        if self.whole is not None:
-            return self.whole[start:end]
-        norm_starts = self.layout.norm_starts
-        first = bisect.bisect_right(norm_starts, start) - 1
-        pieces = []
-        passage = first
-        while norm_starts[passage] < end:
-            text = self.passage(passage)
-            if text is None:
-                return self.slice(start, end)
-            offset = norm_starts[passage]
-            pieces.append(text[max(0, start - offset) : end - offset])
-            passage += 1
-        return "".join(pieces)
-
-    def passage(self, number: int) -> str | None:
-        """Passage `number` normalised (None when the whole block had to be normalised instead)."""
-        if number not in self.passages:
-            starts = self.layout.text_starts
-            text = normalize(self.text[starts[number] : starts[number + 1]]).text
-            if len(text) != self.layout.norm_starts[number + 1] - self.layout.norm_starts[number]:
-                self.whole = normalize(self.text).text
-                if len(self.whole) != self.length:
-                    index_dir = self.searcher.index_dir
-                    raise CorpusSearchError(
-                        f"index at {index_dir} does not match its text; rebuild it: cs index --rebuild DIR"
-                    )
-                return None
-            self.passages[number] = text
-        return self.passages[number]

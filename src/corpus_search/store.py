@@ -29,15 +29,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .analysis import OWN_END, CharField, UserWord, char_postings, segment, use_user_words, word_counts, word_flags
+from .analysis import UserWord, segment, use_user_words, word_counts, word_flags
 from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
+from .segment import BlockPiece, Part, PartBuilder, part_files, remove_unused
 from .userdict import UserDict, parse_user_dict, read_user_dict
+from .variants import fold
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-FORMAT_VERSION = 3  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts
+FORMAT_VERSION = 4  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
+# 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MANIFEST = "cs-manifest.json"
 USER_DICT = "cs-userdict.txt"
@@ -45,8 +48,9 @@ DEFAULT_INDEX = "index"
 
 
 def schema():
-    """A document is a block of passages: its characters (indexed), its text as written and per-block
-    data in columns (read without unpickling or inflating anything), its path and number (stored)."""
+    """A document is a block of passages: its path (indexed, so a file's blocks can be deleted) and
+    number (stored), its text as written and per-block data in columns (read without unpickling or
+    inflating anything). Its characters are found through the suffix arrays of segment.py."""
     from whoosh.columns import VarBytesColumn
     from whoosh.fields import COLUMN, ID, STORED, Schema
 
@@ -54,9 +58,7 @@ def schema():
         path=ID(stored=True),
         number=STORED(),
         text=COLUMN(VarBytesColumn()),
-        chars=CharField(),
         passage_starts=COLUMN(VarBytesColumn()),
-        bounds=COLUMN(VarBytesColumn()),
         words=COLUMN(VarBytesColumn()),
     )
 
@@ -65,26 +67,36 @@ def _array_bytes(values: list[int]) -> bytes:
     return array("I", values).tobytes()
 
 
-def block_document(block: Block) -> dict:
-    """The Whoosh document of a block: what is stored, what is indexed, and the per-block columns.
+def block_document(block: Block) -> tuple[dict, BlockPiece]:
+    """The Whoosh document of a block (what is stored and the per-block columns), and what its suffix
+    array part keeps of it.
 
     `passage_starts` packs three uint32 arrays for a block of n passages: n + 1 normalised starts (the
     last is the block's normalised length), n + 1 text starts (the last is the text's length), n lines.
     """
-    if len(block.normalized) >= OWN_END:
-        raise CorpusSearchError(f"block {block.number} of {block.path} is too long to index")
     words = segment(block.normalized)
-    return {
+    folded = fold(block.normalized)
+    differ = [offset for offset, (a, b) in enumerate(zip(block.normalized, folded, strict=True)) if a != b]
+    document = {
         "path": block.path,
         "number": block.number,
         "text": block.text.encode("utf-8", errors="surrogatepass"),
-        "chars": char_postings(block.normalized, block.lookahead),
         "passage_starts": _array_bytes(
             [*block.norm_starts, len(block.normalized), *block.text_starts, len(block.text), *block.lines]
         ),
-        "bounds": word_flags(block.normalized, block.lookahead, words),
         "words": word_counts(words),
     }
+    piece = BlockPiece(
+        path=block.path,
+        folded=folded,
+        diff_at=differ,
+        diff_char="".join(block.normalized[offset] for offset in differ),
+        flags=word_flags(block.normalized, fold(block.lookahead), words),
+        norm_starts=block.norm_starts,
+        lines=block.lines,
+        lookahead=fold(block.lookahead),
+    )
+    return document, piece
 
 
 @dataclass(slots=True)
@@ -260,7 +272,10 @@ def _update(
     ]
     report.unchanged = report.files - len(to_check)
     with ix.reader() as reader:
-        indexed_paths = {path.decode("utf-8") for path in reader.lexicon("path")}
+        # Segments are not merged, so the lexicon keeps the paths of deleted blocks: ask for live ones.
+        indexed_paths = {
+            path.decode("utf-8") for path in reader.lexicon("path") if reader.postings("path", path).is_active()
+        }
     wanted_paths = {source.path for source in sources.values()}
     gone = sorted(indexed_paths - wanted_paths)
     if not fresh and not to_check and not gone and manifest["roots"] == roots and wanted_dict == stored_dict:
@@ -294,12 +309,19 @@ class _Plan:
 def _write(
     ix, plan: _Plan, report: IndexReport, encoding: str | None, pool: ProcessPoolExecutor | None, progress
 ) -> None:
-    """Apply the plan in one Whoosh commit, then save the manifest."""
+    """Apply the plan in one Whoosh commit, then save the manifest.
+
+    The new blocks go into one new Whoosh segment, and their suffix-array parts are written, under that
+    segment's id, before the commit: a table of contents never names a segment whose parts are missing.
+    Whoosh never merges segments on its own (see _merging), so each keeps its documents and its parts;
+    a fresh build (CLEAR) replaces them all. Parts of segments that are gone are deleted after the commit.
+    """
     from whoosh.writing import CLEAR
 
     manifest, sources, to_check, indexed_paths = plan.manifest, plan.sources, plan.to_check, plan.indexed_paths
     known: dict[str, dict] = manifest["files"]
     writer = _writer(ix)
+    parts = PartBuilder(plan.index_dir, writer.get_segment().segment_id())
     try:
         for path in plan.gone:
             writer.delete_by_term("path", path)
@@ -331,8 +353,9 @@ def _write(
             else:
                 report.added += 1
             passages = 0
-            for document in result.documents:
+            for document, piece in result.documents:
                 writer.add_document(**document)
+                parts.add(piece)
                 passages += passages_in(document)
             report.chars += result.chars
             report.passages += passages
@@ -346,26 +369,72 @@ def _write(
             }
         if report.unreadable == report.files:
             writer.cancel()
+            parts.discard()
             return
         wanted_dict = plan.dictionary.data if plan.dictionary else None
         dict_changes = wanted_dict != plan.stored_dict
         try:
+            if plan.fresh:
+                parts.finish()
             if dict_changes:
                 _store_dict(plan.index_dir, wanted_dict)
-            writer.commit(mergetype=CLEAR) if plan.fresh else writer.commit()
+            writer.commit(mergetype=CLEAR if plan.fresh else _merging(plan.index_dir, parts))
         except BaseException:
             if dict_changes:
                 _store_dict(plan.index_dir, plan.stored_dict)
             raise
     except BaseException:
         writer.cancel()
+        parts.discard()
         raise
+    remove_unused(plan.index_dir, _segment_ids(plan.index_dir))
     manifest["roots"] = plan.roots
     if plan.dictionary:
         manifest["user_dict"] = {"sha256": plan.dictionary.sha256, "words": len(plan.dictionary.words)}
     else:
         manifest.pop("user_dict", None)
     _save_manifest(plan.index_dir, manifest)
+
+
+MAX_SEGMENTS = 8  # past this many, an update merges every segment but the biggest into its new one
+
+
+def _merging(index_dir: str, parts: PartBuilder):
+    """Whoosh's merge policy for an update: keep every segment, or, once there are more than
+    MAX_SEGMENTS, merge all but the biggest into the new segment. A merged block is copied, not analysed
+    again: Whoosh copies its document (`add_reader`), and its piece is read back from its part, in the
+    same order. The parts of the new segment are written here, before Whoosh writes its table of
+    contents."""
+
+    def merge(writer, segments: list) -> list:
+        from whoosh.reading import SegmentReader
+
+        kept = segments
+        if len(segments) + 1 > MAX_SEGMENTS:
+            biggest = max(segments, key=lambda segment: segment.doc_count())
+            kept = [biggest]
+            files = part_files(os.listdir(index_dir))
+            for segment in segments:
+                if segment is biggest:
+                    continue
+                with SegmentReader(writer.storage, writer.schema, segment) as reader:
+                    for name in files.get(segment.segment_id(), []):
+                        part = Part(os.path.join(index_dir, name))
+                        for block, doc in enumerate(part.block_doc.tolist()):
+                            if not reader.is_deleted(doc):
+                                parts.add(part.piece(block))
+                        part.close()
+                    writer.add_reader(reader)
+        parts.finish()
+        return kept
+
+    return merge
+
+
+def _segment_ids(index_dir: str) -> set[str]:
+    """The ids of the Whoosh segments the index's table of contents names now."""
+    with _open_whoosh(index_dir).reader() as reader:
+        return {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers() if leaf.segment() is not None}
 
 
 def _empty_manifest() -> dict:
@@ -588,3 +657,27 @@ def index_roots(index_dir: str = DEFAULT_INDEX) -> list[str]:
     if not os.path.exists(os.path.join(index_dir, MANIFEST)):
         return []
     return list(_load_manifest(index_dir)["roots"])
+
+
+def open_parts(index_dir: str, reader) -> list[tuple[Part, int, object]]:
+    """The suffix-array parts of every Whoosh segment the reader holds: (part, the segment's first
+    document number, which of the part's blocks are live), checked to hold each document exactly once."""
+    import numpy as np
+
+    files = part_files(os.listdir(index_dir))
+    opened = []
+    for leaf, base in reader.leaf_readers():
+        if leaf.segment() is None:  # an empty index: Whoosh's reader of no segment
+            continue
+        names = files.get(leaf.segment().segment_id(), [])
+        parts = [Part(os.path.join(index_dir, name)) for name in names]
+        docs = np.concatenate([part.block_doc for part in parts]) if parts else np.zeros(0, dtype=np.int32)
+        if not np.array_equal(docs, np.arange(leaf.doc_count_all())):
+            raise CorpusSearchError(
+                f"index at {index_dir} is damaged (a segment's suffix arrays are missing); "
+                "rebuild it: cs index --rebuild DIR"
+            )
+        for part in parts:
+            live = np.asarray([not leaf.is_deleted(int(doc)) for doc in part.block_doc], dtype=bool)
+            opened.append((part, base, live))
+    return opened

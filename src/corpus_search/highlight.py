@@ -1,0 +1,179 @@
+"""Highlighting: a passage found again for display, with the exact span of every occurrence.
+
+Only the hits that are shown are read back: the passage as written (and the next one, where a match may
+run on) is normalised again and searched as text, the way the index was searched, and the spans are
+mapped back to the original characters with the original line where each match starts.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, replace
+
+from .analysis import BOUNDARY, word_characters
+from .loader import line_starts
+from .matching import MatchOptions, Span, near_pairs, shortest_matches
+from .model import Hit, Match, Passage
+from .normalize import normalize
+from .query import Near, Term, Unit
+from .reader import IndexReader
+from .variants import fold
+
+PassageKey = tuple[int, int]  # (Whoosh document number of the block, passage number in the block)
+
+
+class Highlighter:
+    """Builds Hits from passage keys, reading blocks through an open index."""
+
+    def __init__(self, reader: IndexReader):
+        self.reader = reader
+        self._line_starts: tuple[int, list[int]] = (-1, [])  # the last block's, for -C
+
+    def is_whole(self, docnum: int, start: int, length: int) -> bool:
+        """True when [start, start + length) begins and ends on word boundaries of the block."""
+        bounds = self.reader.bounds(docnum)
+        end = start + length
+        return bool(bounds[start] & BOUNDARY) and (
+            end >= self.reader.layout(docnum).norm_starts[-1] or bool(bounds[end] & BOUNDARY)
+        )
+
+    def _following_text(self, docnum: int, passage: int, text: str) -> str:
+        """The passage after this one, which may be the first of the next block of the same file."""
+        layout = self.reader.layout(docnum)
+        if passage + 2 < len(layout.text_starts):
+            return text[layout.text_starts[passage + 1] : layout.text_starts[passage + 2]]
+        path = self.reader.paths()[docnum]
+        later = [other for other, other_path in self.reader.paths().items() if other_path == path and other > docnum]
+        if later:  # a file's blocks are added in order, and merges keep the order
+            following = min(later)
+            if self.reader.block_number(following) == self.reader.block_number(docnum) + 1:
+                return self.reader.block_text(following)[: self.reader.layout(following).text_starts[1]]
+        return ""
+
+    def hit(
+        self, key: PassageKey, path: str, score: float, units: list[Unit], options: MatchOptions, context: int = 0
+    ) -> Hit:
+        """A Hit with its passage as written and the exact span of every occurrence of a query term, and
+        `context` lines of the file before and after the passage."""
+        shown = self.shown(key, units, options)
+        matches = sorted({match for occurrence in shown.occurrences for match in occurrence}, key=_match_order)
+        text = shown.own.rstrip()
+        if matches and max(match.end for match in matches) > len(text):
+            text = shown.combined.rstrip()
+        hit = Hit(Passage(path, shown.line, text), score, tuple(matches))
+        if context:
+            hit = replace(hit, **self._context_lines(shown, len(text), context))
+        return hit
+
+    def _context_lines(self, shown: Shown, length: int, count: int) -> dict[str, tuple[tuple[int, str], ...]]:
+        """`count` whole lines before the line where the passage starts and after the one where it ends
+        (within its block)."""
+        if self._line_starts[0] != shown.docnum:
+            starts = [0, *line_starts(shown.block_text)]
+            if starts[-1] < len(shown.block_text):
+                starts.append(len(shown.block_text))
+            self._line_starts = (shown.docnum, starts)
+        starts = self._line_starts[1]
+        first = bisect.bisect_right(starts, shown.start) - 1
+        last = bisect.bisect_right(starts, shown.start + max(0, length - 1)) - 1
+        lines = len(starts) - 1
+
+        def numbered(index: int) -> tuple[int, str]:
+            text = shown.block_text[starts[index] : starts[index + 1]].rstrip("\r\n")
+            return shown.line + index - first, text
+
+        before = tuple(numbered(index) for index in range(max(0, first - count), first))
+        after = tuple(numbered(index) for index in range(last + 1, min(lines, last + 1 + count)))
+        return {"before": before, "after": after}
+
+    def shown(self, key: PassageKey, units: list[Unit], options: MatchOptions) -> Shown:
+        """A passage as written (and the next one, where a match may end), with every occurrence of the
+        query's units found again in its normalised text: one tuple of Matches per occurrence, one Match
+        per term of a NEAR pair."""
+        docnum, passage = key
+        layout = self.reader.layout(docnum)
+        text = self.reader.block_text(docnum)
+        own = text[layout.text_starts[passage] : layout.text_starts[passage + 1]]
+        combined = own + self._following_text(docnum, passage, text)
+        normalized = normalize(combined)
+        own_length = bisect.bisect_left(normalized.to_original, len(own))
+        haystack = normalized.text if options.exact_script else fold(normalized.text)
+        block_offset = layout.norm_starts[passage]
+        breaks = line_starts(combined)
+        first_line = layout.lines[passage]
+
+        def whole(span: Span) -> bool:
+            return not options.whole_words or self.is_whole(docnum, block_offset + span[0], span[1] - span[0])
+
+        def match(span: Span) -> Match:
+            begin = normalized.to_original[span[0]]
+            end = normalized.to_original[span[1] - 1] + 1
+            return Match(first_line + bisect.bisect_right(breaks, begin), begin, end, combined[begin:end])
+
+        occurrences = set()
+        for unit in units:
+            if isinstance(unit, Near):
+                left, right = (
+                    [span for span in _spans_in(term, haystack, own_length, options.exact_script) if whole(span)]
+                    for term in (unit.left, unit.right)
+                )
+                occurrences.update(tuple(match(span) for span in pair) for pair in near_pairs(left, right, unit))
+            else:
+                found = _spans_in(unit, haystack, own_length, options.exact_script)
+                occurrences.update((match(span),) for span in found if whole(span))
+        start = layout.text_starts[passage]
+        return Shown(
+            docnum,
+            start,
+            text,
+            own,
+            combined,
+            first_line,
+            sorted(occurrences, key=lambda found: [_match_order(m) for m in found]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A passage found again for display: `own` is its text and `combined` adds the next passage;
+    `block_text` is the whole block, and the passage starts at `start` in it, on line `line`."""
+
+    docnum: int
+    start: int
+    block_text: str
+    own: str
+    combined: str
+    line: int
+    occurrences: list[tuple[Match, ...]]
+
+
+def _match_order(match: Match) -> tuple[int, int]:
+    return match.start, match.end
+
+
+def _spans_in(term: Term, haystack: str, own_length: int, exact_script: bool) -> list[Span]:
+    """Spans of the occurrences of `term` that start in the first `own_length` characters of `haystack`
+    (normalised, and folded unless `exact_script`)."""
+    if term.is_pattern:
+        return _pattern_spans_in(term, haystack, own_length, exact_script)
+    needle = term.normalized if exact_script else fold(term.normalized)
+    return [(start, start + len(needle)) for start in _find_all(haystack, needle, own_length)]
+
+
+def _find_all(haystack: str, needle: str, before: int) -> list[int]:
+    """Every start of `needle` in `haystack` below `before` (overlapping ones too)."""
+    starts = []
+    start = haystack.find(needle)
+    while 0 <= start < before:
+        starts.append(start)
+        start = haystack.find(needle, start + 1)
+    return starts
+
+
+def _pattern_spans_in(term: Term, haystack: str, own_length: int, exact_script: bool) -> list[Span]:
+    """A pattern's shortest match at each start, found in text the way _pattern_spans finds it in the
+    postings (a backtracking regular expression would take exponential time on text like 哈哈哈…)."""
+    parts = [part if exact_script else fold(part) for part in term.parts]
+    later = [set(_find_all(haystack, part, len(haystack))) for part in parts[1:]]
+    firsts = _find_all(haystack, parts[0], own_length + term.gaps[0][0])
+    return shortest_matches(term, word_characters(haystack), firsts, later, own_length)

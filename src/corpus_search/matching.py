@@ -1,0 +1,168 @@
+"""Matching: where a term, a pattern or a NEAR pair occurs, found through the reader's suffix arrays.
+
+A term is found folded (every spelling its variant set allows) and each occurrence is marked as spelled
+as typed or not; `exact_script` keeps only the former, `whole_words` only occurrences that start and end
+on jieba word boundaries. A pattern's literal parts are found in the suffix arrays and its gaps checked
+against the word-character flags, shortest gap first, as a regular expression with lazy repeats would.
+Everything returned is a `Located` (reader.py): numpy arrays in text order.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .analysis import WORD_CHAR
+from .query import Near, Term
+from .reader import IndexReader, Located, nothing_located
+from .variants import fold_table
+
+Span = tuple[int, int]  # [start, end) offsets
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOptions:
+    """How terms match: only as whole words (`--words`), and with or without variant folding."""
+
+    whole_words: bool = False
+    exact_script: bool = False
+
+
+DEFAULT_OPTIONS = MatchOptions()
+
+
+def locate_term(reader: IndexReader, term: Term, options: MatchOptions = DEFAULT_OPTIONS) -> Located:
+    """Every occurrence of a term or a pattern, in text order."""
+    if term.is_pattern:
+        located = _locate_pattern(reader, term, options.exact_script)
+    else:
+        folding = not options.exact_script and any(len(variant_group(char)) > 1 for char in set(term.normalized))
+        located = reader.locate(term.normalized, options.exact_script, folding)
+    if options.whole_words:
+        located = located.where(located.whole)
+    return located
+
+
+def _locate_pattern(reader: IndexReader, term: Term, exact_script: bool) -> Located:
+    """A pattern's shortest match from each start: literal parts from the suffix arrays, gaps from flags."""
+    found = []
+    for number, (part, _, _) in enumerate(reader.parts):
+        per_part = [reader.part_starts(number, literal, exact_script) for literal in term.parts]
+        if any(not len(starts) for starts in per_part):
+            continue
+        later = [set(starts.tolist()) for starts in per_part[1:]]
+        spans = shortest_matches(term, part.flag_bytes, per_part[0].tolist(), later, len(part.codes))
+        if spans:
+            starts = np.asarray([start for start, _ in spans], dtype=np.int64)
+            ends = np.asarray([end for _, end in spans], dtype=np.int64)
+            found.append(reader.place(number, starts, ends))
+    return _joined(found)
+
+
+def _joined(found: list[Located]) -> Located:
+    if not found:
+        return nothing_located()
+    return Located(*(np.concatenate(values) for values in zip(*found, strict=True)))
+
+
+def pairs_in_passages(left: Located, right: Located, near: Near) -> dict[int, list[tuple[Span, Span]]]:
+    """Passage id → the (first, second) spans (global positions) of the pairs that satisfy `near`,
+    looked for only in passages where both terms occur."""
+    common = np.intersect1d(left.passage, right.passage)
+    if not len(common):
+        return {}
+    left = left.where(np.isin(left.passage, common))
+    right = right.where(np.isin(right.passage, common))
+    by_passage: dict[int, tuple[list[Span], list[Span]]] = {}
+    for side, located in enumerate((left, right)):
+        for passage, start, end in zip(
+            located.passage.tolist(), located.start.tolist(), located.end.tolist(), strict=True
+        ):
+            by_passage.setdefault(passage, ([], []))[side].append((start, end))
+    found = {}
+    for passage, (first, second) in by_passage.items():
+        pairs = near_pairs(first, second, near)
+        if pairs:
+            found[passage] = pairs
+    return found
+
+
+def shortest_matches(term: Term, flags: bytes, firsts: list[int], later: list[set[int]], own_length: int) -> list[Span]:
+    """The shortest match of a pattern from each start below `own_length`, given where its first part
+    starts (`firsts`, rising), where each later part starts, and the word-character flags."""
+    memo: dict[tuple[int, int], int | None] = {}
+    spans = []
+    for first in firsts:
+        start = first - term.gaps[0][0]
+        if 0 <= start < own_length and _word_run(flags, start, first):
+            end = _extend(term, flags, later, 1, first + len(term.parts[0]), memo)
+            if end is not None:
+                spans.append((start, end))
+    return spans
+
+
+def near_pairs(left: list[Span], right: list[Span], near: Near) -> list[tuple[Span, Span]]:
+    """(first, second) pairs of spans at most `near.distance` apart without overlapping, left first
+    when `near.ordered`; sorted, each pair once."""
+    pairs = set()
+    for a in left:
+        for b in right:
+            if 0 <= b[0] - a[1] <= near.distance:
+                pairs.add((a, b))
+            if not near.ordered and 0 <= a[0] - b[1] <= near.distance:
+                pairs.add((b, a))
+    return sorted(pairs)
+
+
+def _word_run(flags: bytes, start: int, end: int) -> bool:
+    """True when every character in [start, end) is a word character (and inside the flags)."""
+    return end < len(flags) and all(flags[offset] & WORD_CHAR for offset in range(start, end))
+
+
+def _extend(
+    term: Term, flags: bytes, later: list[set[int]], index: int, at: int, memo: dict[tuple[int, int], int | None]
+) -> int | None:
+    """Where the shortest match of parts `index`… ends when part `index - 1` ends at `at` (None: none).
+    `memo` keeps each answer, so text like 哈哈哈… costs one step per (part, offset), not one per path."""
+    if (index, at) not in memo:
+        memo[index, at] = _extend_once(term, flags, later, index, at, memo)
+    return memo[index, at]
+
+
+def _extend_once(
+    term: Term, flags: bytes, later: list[set[int]], index: int, at: int, memo: dict[tuple[int, int], int | None]
+) -> int | None:
+    fewest, most = term.gaps[index]
+    if not _word_run(flags, at, at + fewest):
+        return None
+    if index == len(term.parts):
+        return at + fewest
+    starts, length, limit = later[index - 1], len(term.parts[index]), len(flags) - 1
+    gap = fewest
+    while True:
+        if at + gap in starts:
+            end = _extend(term, flags, later, index + 1, at + gap + length, memo)
+            if end is not None:
+                return end
+        if gap == most or at + gap >= limit or not flags[at + gap] & WORD_CHAR:
+            return None
+        gap += 1
+
+
+@functools.cache
+def _variant_members() -> dict[int, list[int]]:
+    """Canonical character → every character that folds to it (itself included)."""
+    members: dict[int, list[int]] = {}
+    for code, canonical in fold_table().items():
+        members.setdefault(canonical, [canonical]).append(code)
+    return members
+
+
+def variant_group(char: str) -> list[str]:
+    """`char` first, then the characters that fold with it."""
+    group = _variant_members().get(fold_table().get(ord(char), ord(char)))
+    if not group:
+        return [char]
+    return [char, *(chr(code) for code in group if chr(code) != char)]

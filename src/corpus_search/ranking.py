@@ -1,0 +1,71 @@
+"""Ranking: BM25 over passages, and the order hits are shown in.
+
+A term's frequency in a passage counts an occurrence that starts and ends on jieba word boundaries in
+full and one inside a longer word at `inside_word_weight`, so 人才 as a word outranks 人才 in 这个人才能干.
+Passages where more terms occur as typed (not only through a variant) come first, then higher scores,
+then path and line, then text order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .reader import Located
+
+
+@dataclass(frozen=True, slots=True)
+class BM25:
+    """Okapi BM25 with the collection's statistics: passages in all, and their average length."""
+
+    total_passages: int
+    average_length: float
+    k1: float = 1.2
+    b: float = 0.75
+    inside_word_weight: float = 0.5
+
+    def scores(self, passages: np.ndarray, lengths: np.ndarray, terms: list[Located]) -> np.ndarray:
+        """The score of each passage (sorted unique ids) for the terms' occurrences."""
+        scores = np.zeros(len(passages))
+        norms = self.k1 * (1 - self.b + self.b * lengths / self.average_length)
+        for located in terms:
+            frequency = in_passages(passages, located, np.where(located.whole, 1.0, self.inside_word_weight))
+            document_frequency = len(np.unique(located.passage))
+            idf = math.log(1 + (self.total_passages - document_frequency + 0.5) / (document_frequency + 0.5))
+            present = frequency > 0
+            found = frequency[present]
+            scores[present] += idf * found * (self.k1 + 1) / (found + norms[present])
+        return scores
+
+
+def in_passages(passages: np.ndarray, located: Located, weights: np.ndarray | None = None) -> np.ndarray:
+    """Per passage (sorted unique ids), the number (or summed weights) of the occurrences in it."""
+    if not len(passages) or not len(located):
+        return np.zeros(len(passages))
+    at = np.minimum(np.searchsorted(passages, located.passage), len(passages) - 1)
+    inside = passages[at] == located.passage
+    chosen = None if weights is None else weights[inside]
+    return np.bincount(at[inside], weights=chosen, minlength=len(passages))
+
+
+def rank_order(
+    exact_terms: np.ndarray,
+    scores: np.ndarray,
+    path_ranks: np.ndarray,
+    lines: np.ndarray,
+    passages: np.ndarray,
+    limit: int | None = None,
+) -> np.ndarray:
+    """Indices of the best `limit` passages (all when None), best first. With a limit, only passages
+    that can be among the best are sorted: those at or above the `limit`-th best (exact terms, score)."""
+    count = len(passages)
+    chosen = np.arange(count)
+    if limit is not None and limit < count:
+        primary = exact_terms * (float(scores.max(initial=0.0)) + 1.0) + scores  # same order as (exact, score)
+        threshold = np.partition(primary, count - limit)[count - limit] if limit else np.inf
+        chosen = np.flatnonzero(primary >= threshold)
+    order = np.lexsort((passages[chosen], lines[chosen], path_ranks[chosen], -scores[chosen], -exact_terms[chosen]))
+    picked = chosen[order]
+    return picked if limit is None else picked[:limit]

@@ -1,0 +1,298 @@
+"""The small interface through which queries read an open index: where a string occurs, which block and
+passage a position is in, word flags, and each block's text, layout and words.
+
+Positions are global: the parts of segment.py laid end to end, in Whoosh document order. Passage ids are
+global too. Everything per position or per passage is a numpy array, computed part by part; everything
+per block (a few thousand at most) is built once when the index is opened.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .analysis import BOUNDARY
+from .errors import CorpusSearchError
+from .loader import LOOKAHEAD
+from .segment import Part
+from .store import open_index, open_parts
+from .variants import fold
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a block's passages start (normalised and original offsets) and their first lines."""
+
+    norm_starts: array
+    text_starts: array
+    lines: array
+
+    @classmethod
+    def from_bytes(cls, packed: bytes) -> Layout:
+        values = array("I")
+        values.frombytes(packed)
+        count = (len(values) - 2) // 3
+        return cls(values[: count + 1], values[count + 1 : 2 * count + 2], values[2 * count + 2 :])
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Occurrences found in the text: global start and end positions (rising starts), the global
+    passage and block each starts in, and whether each is spelled as typed and is whole words."""
+
+    start: np.ndarray
+    end: np.ndarray
+    passage: np.ndarray
+    block: np.ndarray
+    exact: np.ndarray
+    whole: np.ndarray
+
+    def where(self, keep: np.ndarray) -> Located:
+        return Located(*(values[keep] for values in self))
+
+    def __iter__(self):
+        return iter((self.start, self.end, self.passage, self.block, self.exact, self.whole))
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def nothing_located() -> Located:
+    return Located(_EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
+
+
+class IndexReader:
+    """An open index: the Whoosh reader (block text, layout and words), the parts, and block tables."""
+
+    def __init__(self, index_dir: str):
+        self.index_dir = index_dir
+        self.whoosh, self._columns, self.parts, self.total_passages, total_chars = _open(index_dir)
+        self.average_length = total_chars / self.total_passages if self.total_passages else 1.0
+        self.position_offset = np.cumsum([0, *(len(part.codes) for part, _, _ in self.parts)])
+        self.passage_offset = np.cumsum([0, *(len(part.passage_start) for part, _, _ in self.parts)])
+        positions, passages = self.position_offset, self.passage_offset
+        blocks = [(k, part, base, live) for k, (part, base, live) in enumerate(self.parts)]
+        self.block_start = _joined([part.block_start + positions[k] for k, part, _, _ in blocks])
+        self.block_end = _joined([part.block_end + positions[k] for k, part, _, _ in blocks])
+        self.block_docnum = _joined([part.block_doc.astype(np.int64) + base for _, part, base, _ in blocks])
+        self.block_live = np.concatenate([live for *_, live in blocks]) if blocks else np.zeros(0, dtype=bool)
+        self.block_first_passage = _joined([part.block_passages[:-1] + passages[k] for k, part, _, _ in blocks])
+        self.block_passage_end = _joined([part.block_passages[1:] + passages[k] for k, part, _, _ in blocks])
+        self.part_first_block = np.cumsum([0, *(len(part.block_doc) for part, _, _ in self.parts)])
+        self._block_of_docnum = {int(docnum): index for index, docnum in enumerate(self.block_docnum)}
+        self._paths: dict[int, str] | None = None
+        self._path_rank: np.ndarray | None = None
+        self._layouts: dict[int, Layout] = {}
+        self._bounds: dict[int, bytes] = {}
+
+    def close(self) -> None:
+        self.whoosh.close()
+        for part, _, _ in self.parts:
+            part.close()
+
+    # -- positions and passages ---------------------------------------------------------------------
+
+    def locate(self, text: str, exact_script: bool, check_exact: bool) -> Located:
+        """Every occurrence of normalised `text` that starts in a live block, found folded; with
+        `exact_script` only those spelled as `text`, and with `check_exact` each is marked."""
+        located = []
+        for number, (part, _, _) in enumerate(self.parts):
+            starts = part.find(fold(text))
+            if not len(starts):
+                continue
+            exact = _spelled_as(part, starts, text) if exact_script or check_exact else np.ones(len(starts), bool)
+            if exact_script:
+                starts, exact = starts[exact], exact[exact]
+            located.append(self._placed(number, starts, starts + len(text), exact))
+        return _concatenated(located)
+
+    def part_starts(self, number: int, text: str, exact_script: bool) -> np.ndarray:
+        """Where normalised `text` starts in part `number` (part positions, separators and lookahead
+        included), found folded, or spelled as `text` with `exact_script`."""
+        part = self.parts[number][0]
+        starts = part.find(fold(text))
+        if exact_script and len(starts):
+            starts = starts[_spelled_as(part, starts, text)]
+        return starts
+
+    def place(self, number: int, starts: np.ndarray, ends: np.ndarray) -> Located:
+        """Occurrences given as positions in part `number`, placed in blocks and passages."""
+        return self._placed(number, starts, ends, np.ones(len(starts), dtype=bool))
+
+    def _placed(self, number: int, starts: np.ndarray, ends: np.ndarray, exact: np.ndarray) -> Located:
+        part, _, live = self.parts[number]
+        block = np.searchsorted(part.block_start, starts, side="right") - 1
+        safe = np.maximum(block, 0)
+        keep = (block >= 0) & (starts < part.block_end[safe]) & live[safe]
+        starts, ends, block, exact = starts[keep], ends[keep], block[keep], exact[keep]
+        flags = part.flags
+        whole = ((flags[starts] & BOUNDARY) != 0) & ((ends >= part.block_end[block]) | ((flags[ends] & BOUNDARY) != 0))
+        passage = np.searchsorted(part.passage_start, starts, side="right") - 1
+        offset = self.position_offset[number]
+        return Located(
+            starts + offset,
+            ends + offset,
+            passage + self.passage_offset[number],
+            block + self.part_first_block[number],
+            exact,
+            whole,
+        )
+
+    def all_passages(self) -> np.ndarray:
+        """The ids of every passage of a live block."""
+        live = np.flatnonzero(self.block_live)
+        if not len(live):
+            return _EMPTY
+        return np.concatenate(
+            [np.arange(self.block_first_passage[b], self.block_passage_end[b], dtype=np.int64) for b in live]
+        )
+
+    def passage_blocks(self, passages: np.ndarray) -> np.ndarray:
+        """The global block of each passage id."""
+        return np.searchsorted(self.block_first_passage, passages, side="right") - 1
+
+    def passage_values(self, passages: np.ndarray, name: str) -> np.ndarray:
+        """A per-passage array of the parts (`passage_length`, `passage_line`) read at global ids."""
+        values = np.zeros(len(passages), dtype=np.int64)
+        owners = np.searchsorted(self.passage_offset, passages, side="right") - 1
+        for number in np.unique(owners).tolist():
+            chosen = owners == number
+            values[chosen] = getattr(self.parts[number][0], name)[passages[chosen] - self.passage_offset[number]]
+        return values
+
+    def passage_keys(self, passages: np.ndarray) -> list[tuple[int, int]]:
+        """(document number, passage number in its block) of each passage id."""
+        blocks = self.passage_blocks(passages)
+        docnums = self.block_docnum[blocks].tolist()
+        return list(zip(docnums, (passages - self.block_first_passage[blocks]).tolist(), strict=True))
+
+    def block_offsets(self, located: Located) -> np.ndarray:
+        """Each occurrence's start as an offset into its block's normalised text."""
+        return located.start - self.block_start[located.block]
+
+    def part_of(self, docnum: int) -> tuple[Part, int]:
+        """The part holding a document, and the block's index in it."""
+        block = self._block_of_docnum[docnum]
+        number = int(np.searchsorted(self.part_first_block, block, side="right") - 1)
+        return self.parts[number][0], block - int(self.part_first_block[number])
+
+    # -- blocks -------------------------------------------------------------------------------------
+
+    def paths(self) -> dict[int, str]:
+        """Document number → file path of every live block (read from the parts' headers)."""
+        if self._paths is None:
+            self._paths = {}
+            for part, base, live in self.parts:
+                names = part.paths
+                docs, paths = part.block_doc[live].tolist(), part.block_path[live].tolist()
+                self._paths.update((base + doc, names[path]) for doc, path in zip(docs, paths, strict=True))
+        return self._paths
+
+    def path_rank(self) -> np.ndarray:
+        """Each block's path's place among all paths in sorted order (for ranking ties)."""
+        if self._path_rank is None:
+            names = sorted({name for part, _, _ in self.parts for name in part.paths})
+            order = {name: rank for rank, name in enumerate(names)}
+            ranks = [
+                np.asarray([order[name] for name in part.paths], dtype=np.int64)[part.block_path]
+                for part, _, _ in self.parts
+            ]
+            self._path_rank = np.concatenate(ranks) if ranks else _EMPTY
+        return self._path_rank
+
+    def layout(self, docnum: int) -> Layout:
+        if docnum not in self._layouts:
+            self._layouts[docnum] = Layout.from_bytes(self._columns["passage_starts"][docnum])
+        return self._layouts[docnum]
+
+    def block_text(self, docnum: int) -> str:
+        """A block's text as written in the file."""
+        return self._columns["text"][docnum].decode("utf-8", errors="surrogatepass")
+
+    def bounds(self, docnum: int) -> bytes:
+        """A block's word flags: one per normalised character, then those of what follows it."""
+        if docnum not in self._bounds:
+            part, block = self.part_of(docnum)
+            start = int(part.block_start[block])
+            self._bounds[docnum] = bytes(part.flags[start : int(part.block_end[block]) + LOOKAHEAD + 1])
+        return self._bounds[docnum]
+
+    def block_normalized(self, docnum: int) -> str:
+        """A block's text as normalised at indexing (the forward index: nothing is normalised again)."""
+        part, block = self.part_of(docnum)
+        return part.normalized(int(part.block_start[block]), int(part.block_end[block]))
+
+    def block_number(self, docnum: int) -> int:
+        return self.whoosh.stored_fields(docnum)["number"]
+
+    def word_frequencies(self, docnums: Iterable[int], words: Iterable[str]) -> tuple[Counter[str], int]:
+        """How often each of `words` occurs in the given blocks, and how many words they hold in all
+        (punctuation not counted)."""
+        wanted = list(words)
+        counts: Counter[str] = Counter()
+        total = 0
+        column = self._columns["words"]
+        for docnum in docnums:
+            fields = column[docnum].decode("utf-8", errors="surrogatepass").replace("\n", "\t").split("\t")
+            block = dict(zip(fields[0:-1:2], fields[1::2], strict=True))
+            total += sum(map(int, fields[1::2]))
+            for word in wanted:
+                count = block.get(word)
+                if count is not None:
+                    counts[word] += int(count)
+        return counts, total
+
+
+def _spelled_as(part: Part, starts: np.ndarray, text: str) -> np.ndarray:
+    """Which starts (of the folded `text`) are spelled exactly as `text` in the normalised text."""
+    if not len(part.diff_at):
+        return np.full(len(starts), fold(text) == text)
+    exact = np.ones(len(starts), dtype=bool)
+    for index, char in enumerate(text):
+        at = starts + index
+        found = np.minimum(np.searchsorted(part.diff_at, at), len(part.diff_at) - 1)
+        written = np.where(part.diff_at[found] == at, part.diff_char[found], part.alphabet[part.codes[at]])
+        exact &= written == ord(char)
+    return exact
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays).astype(np.int64) if arrays else _EMPTY
+
+
+def _concatenated(located: list[Located]) -> Located:
+    if not located:
+        return nothing_located()
+    if len(located) == 1:
+        return located[0]
+    return Located(*(np.concatenate(values) for values in zip(*located, strict=True)))
+
+
+def _open(index_dir: str, attempts: int = 5):
+    """A reader with its column files and parts open, retried while a concurrent `cs index` swaps
+    segments.
+
+    Whoosh deletes the files of replaced segments right after a commit, and `cs index` then the parts of
+    segments that are gone; a reader that read the old table of contents a moment before may miss a
+    file. Files once open stay readable, so everything is opened here, and a failed open is simply tried
+    again on the new table of contents.
+    """
+    for attempt in range(attempts):
+        try:
+            index = open_index(index_dir)
+            reader = index.whoosh.reader()
+            names = ("passage_starts", "text", "words") if reader.doc_count_all() else ()  # an empty index has none
+            columns = {name: reader.column_reader(name) for name in names}
+            return reader, columns, open_parts(index_dir, reader), index.passages, index.chars
+        except (CorpusSearchError, OSError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")

@@ -1,0 +1,329 @@
+"""The index's flat files: the folded text of the blocks, its suffix array, and what maps positions back.
+
+Whoosh keeps each block's text as written, its path, number and columns, and makes commits atomic. Beside
+every Whoosh segment, this module keeps one or more *parts*: files named `cs-<segment id>-<k>.seg`, each
+the blocks of a run of the segment's documents. A part is the forward index and the reverse index of its
+text at once, as infini-gram keeps a shard: the folded normalised text as small integer codes, its suffix
+array (pydivsufsort), and flat tables; it is memory-mapped and opened without unpickling anything.
+
+Layout of a part file: 8 bytes (little-endian length of the header), a JSON header
+`{"arrays": {name: [dtype, offset, count]}, "paths": [...]}`, then each array, 8-byte aligned. The parts of a segment
+hold its documents in order, each exactly once (the reader checks). Arrays:
+
+- `alphabet` (uint32): code → code point, sorted; code 0 is the separator, which no query contains.
+- `codes` (uint16, or uint32 past 65,535 distinct characters): the text, folded (variants.fold), one code
+  per character. Blocks of a file follow one another, so a match runs on across block seams; a file ends
+  with the separator. A file split over two parts ends its first part with the lookahead (LOOKAHEAD
+  characters of the next block) and the separator.
+- `sa` (int32, int64 past 2**31 characters): the suffix array of `codes`.
+- `flags` (uint8, one per character and one more): BOUNDARY and WORD_CHAR (analysis.py).
+- `diff_at` (int64) and `diff_char` (uint32): where the normalised text differs from the folded one,
+  and its character there, so the text as normalised (before folding) can be read back exactly.
+- `block_doc` (int32): the Whoosh document number of each block, within its segment.
+- `block_path` (int32): each block's file, an index into the header's `paths`, so a search learns
+  every block's path from the part instead of from Whoosh's postings.
+- `block_start`, `block_end` (int64): where each block's own text lies in `codes`; starts outside every
+  block (separators, lookahead) are not matches.
+- `block_passages` (int64, blocks + 1): index of each block's first passage.
+- `passage_start` (int64), `passage_length` (int32), `passage_line` (int32): each passage's place in
+  `codes`, its normalised length, and the file line it starts on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import mmap
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .analysis import BOUNDARY
+from .loader import LOOKAHEAD
+
+SEPARATOR_CODE = 0
+PART_CHARS = 1 << 24  # characters; a run of blocks is cut into parts of about this size (bounded memory)
+_SUFFIX = ".seg"
+_NAME = re.compile(r"cs-(.+)-(\d+)\.seg\Z")
+
+
+@dataclass(slots=True)
+class BlockPiece:
+    """What a part keeps of one block: its folded normalised text, where normalising and folding differ,
+    its flags (one per character and one more), its passages, and the lookahead after it."""
+
+    path: str
+    folded: str
+    diff_at: list[int]
+    diff_char: str
+    flags: bytes
+    norm_starts: list[int]  # passage starts in `folded`
+    lines: list[int]
+    lookahead: str
+
+
+@dataclass(slots=True)
+class PartBuilder:
+    """Collects the blocks of one new Whoosh segment, in document order, and writes them as parts, each
+    as soon as it is full, so memory holds one part at most."""
+
+    index_dir: str
+    segment_id: str
+    pending: list[tuple[int, BlockPiece]] = field(default_factory=list)
+    pending_chars: int = 0
+    next_doc: int = 0
+    written: list[str] = field(default_factory=list)
+
+    def add(self, piece: BlockPiece) -> None:
+        """Add the next block (the next Whoosh document), closing the part before it once that is full:
+        between files, or inside a file that is too big for one part."""
+        if self.pending and self.pending_chars >= PART_CHARS:
+            last_path = self.pending[-1][1].path
+            if piece.path != last_path or self.pending_chars >= 2 * PART_CHARS:
+                self._write(continues=piece.path == last_path)
+        self.pending.append((self.next_doc, piece))
+        self.pending_chars += len(piece.folded)
+        self.next_doc += 1
+
+    def finish(self) -> list[str]:
+        """Write what is left; the names of every part file written."""
+        if self.pending:
+            self._write(continues=False)
+        return self.written
+
+    def discard(self) -> None:
+        """Delete the parts written so far: the commit they were for did not happen."""
+        for name in self.written:
+            _remove(os.path.join(self.index_dir, name))
+        self.written = []
+
+    def _write(self, continues: bool) -> None:
+        name = f"cs-{self.segment_id}-{len(self.written)}{_SUFFIX}"
+        write_part(os.path.join(self.index_dir, name), *encode_part(self.pending, continues))
+        self.written.append(name)
+        self.pending, self.pending_chars = [], 0
+
+
+def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The paths and arrays of one part, from (Whoosh document number, piece) of consecutive blocks."""
+    from pydivsufsort import divsufsort
+
+    pieces: list[str] = []
+    flags: list[bytes] = []
+    diff_at: list[np.ndarray] = []
+    diff_char: list[str] = []
+    block_start, block_end, block_doc, block_passages = [], [], [], [0]
+    paths: dict[str, int] = {}
+    block_path = []
+    passage_start: list[np.ndarray] = []
+    passage_length: list[np.ndarray] = []
+    passage_line: list[int] = []
+    at = 0
+    for index, (doc, piece) in enumerate(blocks):
+        length = len(piece.folded)
+        pieces.append(piece.folded)
+        flags.append(piece.flags[:length])
+        diff_at.append(np.asarray(piece.diff_at, dtype=np.int64) + at)
+        diff_char.append(piece.diff_char)
+        block_doc.append(doc)
+        block_path.append(paths.setdefault(piece.path, len(paths)))
+        block_start.append(at)
+        block_end.append(at + length)
+        starts = np.asarray([*piece.norm_starts, length], dtype=np.int64)
+        passage_start.append(starts[:-1] + at)
+        passage_length.append(np.diff(starts).astype(np.int32))
+        passage_line.extend(piece.lines)
+        block_passages.append(block_passages[-1] + len(piece.norm_starts))
+        at += length
+        last_of_file = index + 1 == len(blocks) or blocks[index + 1][1].path != piece.path
+        if last_of_file:
+            if index + 1 == len(blocks) and continues:  # the file goes on in the next part
+                pieces.append(piece.lookahead)
+                flags.append(piece.flags[length : length + len(piece.lookahead)])
+                at += len(piece.lookahead)
+            pieces.append("\0")  # the separator, mapped to code 0 below
+            flags.append(b"\0")
+            at += 1
+    text = "".join(pieces)
+    points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    alphabet, codes = _dense_codes(points)
+    suffixes = divsufsort(codes) if len(codes) else np.zeros(0, dtype=np.int32)
+    flag_array = np.frombuffer(b"".join(flags) + b"\0", dtype=np.uint8).copy()
+    flag_array[np.asarray(block_end, dtype=np.int64)] |= BOUNDARY  # a block ends a word, as it always has
+    return list(paths), {
+        "alphabet": alphabet,
+        "codes": codes,
+        "sa": suffixes,
+        "flags": flag_array,
+        "diff_at": np.concatenate(diff_at) if diff_at else np.zeros(0, dtype=np.int64),
+        "diff_char": np.frombuffer("".join(diff_char).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32),
+        "block_doc": np.asarray(block_doc, dtype=np.int32),
+        "block_path": np.asarray(block_path, dtype=np.int32),
+        "block_start": np.asarray(block_start, dtype=np.int64),
+        "block_end": np.asarray(block_end, dtype=np.int64),
+        "block_passages": np.asarray(block_passages, dtype=np.int64),
+        "passage_start": np.concatenate(passage_start) if passage_start else np.zeros(0, dtype=np.int64),
+        "passage_length": np.concatenate(passage_length) if passage_length else np.zeros(0, dtype=np.int32),
+        "passage_line": np.asarray(passage_line, dtype=np.int32),
+    }
+
+
+def _dense_codes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Code points → small codes (0 stays 0, the separator), and the alphabet that maps them back."""
+    present = np.zeros(0x110000, dtype=bool)
+    present[points] = True
+    present[0] = True
+    alphabet = np.flatnonzero(present).astype(np.uint32)
+    dtype = np.uint16 if len(alphabet) <= 0xFFFF else np.uint32
+    table = np.zeros(0x110000, dtype=dtype)
+    table[alphabet] = np.arange(len(alphabet), dtype=dtype)
+    return alphabet, table[points]
+
+
+def write_part(path: str, paths: list[str], arrays: dict[str, np.ndarray]) -> None:
+    """Write a part file: header, then the arrays, 8-byte aligned; to a temporary name, then renamed."""
+    layout = {}
+    offset = 0
+    for name, array in arrays.items():
+        layout[name] = [array.dtype.str, offset, int(array.size)]
+        offset += (array.nbytes + 7) // 8 * 8
+    header = json.dumps({"arrays": layout, "paths": paths}).encode("ascii")  # ASCII escapes keep any name
+    header += b" " * (-(len(header) + 8) % 8)
+    temporary = path + ".tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(len(header).to_bytes(8, "little") + header)
+        for array in arrays.values():
+            data = np.ascontiguousarray(array).tobytes()
+            handle.write(data + b"\0" * (-len(data) % 8))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+class Part:
+    """An open part file: its arrays as read-only views of one memory map."""
+
+    def __init__(self, path: str):
+        with open(path, "rb") as handle:
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        size = int.from_bytes(self._map[:8], "little")
+        header = json.loads(self._map[8 : 8 + size])
+        self.paths: list[str] = header["paths"]
+        base = 8 + size
+        buffer = memoryview(self._map)
+        for name, (dtype, offset, count) in header["arrays"].items():
+            array = np.frombuffer(buffer, dtype=np.dtype(dtype), count=count, offset=base + offset)
+            setattr(self, name, array)
+        self.flag_bytes = buffer[base + header["arrays"]["flags"][1] :][: header["arrays"]["flags"][2]]
+
+    alphabet: np.ndarray
+    codes: np.ndarray
+    sa: np.ndarray
+    flags: np.ndarray
+    diff_at: np.ndarray
+    diff_char: np.ndarray
+    block_doc: np.ndarray
+    block_path: np.ndarray
+    block_start: np.ndarray
+    block_end: np.ndarray
+    block_passages: np.ndarray
+    passage_start: np.ndarray
+    passage_length: np.ndarray
+    passage_line: np.ndarray
+
+    def encode(self, folded: str) -> list[int] | None:
+        """The codes of a folded string (None when a character of it is not in this part)."""
+        points = [ord(char) for char in folded]
+        found = np.searchsorted(self.alphabet, points)
+        if (found >= len(self.alphabet)).any() or (
+            self.alphabet[np.minimum(found, len(self.alphabet) - 1)] != points
+        ).any():
+            return None
+        return found.tolist()
+
+    def find(self, folded: str) -> np.ndarray:
+        """Every position where `folded` starts, sorted (two binary searches on the suffix array)."""
+        pattern = self.encode(folded)
+        if pattern is None or not len(self.sa):
+            return np.zeros(0, dtype=np.int64)
+        low = self._bound(pattern, upper=False)
+        high = self._bound(pattern, upper=True)
+        return np.sort(self.sa[low:high]).astype(np.int64)
+
+    def _bound(self, pattern: list[int], upper: bool) -> int:
+        codes, suffixes, length = self.codes, self.sa, len(pattern)
+        low, high = 0, len(suffixes)
+        while low < high:
+            middle = (low + high) // 2
+            start = int(suffixes[middle])
+            prefix = codes[start : start + length].tolist()
+            if prefix < pattern or (upper and prefix == pattern):
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def piece(self, block: int) -> BlockPiece:
+        """A block as a piece again, to write it into a merged segment's parts without analysing it."""
+        start, end = int(self.block_start[block]), int(self.block_end[block])
+        after = self.codes[end : end + LOOKAHEAD]
+        stop = np.flatnonzero(after == SEPARATOR_CODE)
+        after = after[: stop[0]] if len(stop) else after
+        low, high = np.searchsorted(self.diff_at, [start, end])
+        first, last = int(self.block_passages[block]), int(self.block_passages[block + 1])
+        return BlockPiece(
+            path=self.paths[int(self.block_path[block])],
+            folded=self._text(self.codes[start:end]),
+            diff_at=(self.diff_at[low:high] - start).tolist(),
+            diff_char=self.diff_char[low:high].tobytes().decode("utf-32-le", errors="surrogatepass"),
+            flags=bytes(self.flags[start : end + len(after)]) + b"\0",
+            norm_starts=(self.passage_start[first:last] - start).tolist(),
+            lines=self.passage_line[first:last].tolist(),
+            lookahead=self._text(after),
+        )
+
+    def _text(self, codes: np.ndarray) -> str:
+        return self.alphabet[codes].tobytes().decode("utf-32-le", errors="surrogatepass")
+
+    def normalized(self, start: int, end: int) -> str:
+        """The text as normalised (before folding) in [start, end)."""
+        points = self.alphabet[self.codes[start:end]].copy()
+        low, high = np.searchsorted(self.diff_at, [start, end])
+        points[self.diff_at[low:high] - start] = self.diff_char[low:high]
+        return points.tobytes().decode("utf-32-le", errors="surrogatepass")
+
+    def close(self) -> None:
+        for name in list(self.__dict__):
+            if isinstance(getattr(self, name), np.ndarray | memoryview):
+                delattr(self, name)
+        self._map.close()
+
+
+def part_files(names: Iterable[str]) -> dict[str, list[str]]:
+    """Part file names by Whoosh segment id, each list in part order."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for name in names:
+        matched = _NAME.match(name)
+        if matched:
+            found.setdefault(matched.group(1), []).append((int(matched.group(2)), name))
+    return {segment: [name for _, name in sorted(parts)] for segment, parts in found.items()}
+
+
+def remove_unused(index_dir: str, segment_ids: set[str]) -> None:
+    """Delete the part files of segments no longer in the index (and temporary files left by a crash)."""
+    names = os.listdir(index_dir)
+    for segment, files in part_files(names).items():
+        if segment not in segment_ids:
+            for name in files:
+                _remove(os.path.join(index_dir, name))
+    for name in names:
+        if name.startswith("cs-") and name.endswith(_SUFFIX + ".tmp"):
+            _remove(os.path.join(index_dir, name))
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)

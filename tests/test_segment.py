@@ -1,0 +1,114 @@
+"""Suffix-array parts (segment.py) against a plain substring scan of the same normalised text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpus_search import segment
+from corpus_search.loader import blocks_from_text, read_text
+from corpus_search.normalize import normalize
+from corpus_search.segment import Part, PartBuilder, part_files
+from corpus_search.store import block_document
+from corpus_search.variants import fold
+
+SAMPLE = Path(__file__).resolve().parent / "data" / "corpus"
+FILES = [SAMPLE / "novels" / "三国演义.txt", SAMPLE / "tang" / "全唐诗_poet.tang.0.txt"]
+
+
+def scan(haystack: str, needle: str) -> list[int]:
+    found, at = [], haystack.find(needle)
+    while at >= 0:
+        found.append(at)
+        at = haystack.find(needle, at + 1)
+    return found
+
+
+DOC_PATHS: list[str] = []  # the path of each document added by build(), in order
+
+
+def build(tmp_path: Path, block_chars: int, part_chars: int) -> tuple[list[Part], dict[str, str]]:
+    """Parts of the sample files cut into small blocks, and each file's folded normalised text."""
+    texts = {}
+    DOC_PATHS.clear()
+    builder = PartBuilder(str(tmp_path), "MAIN_test")
+    old = segment.PART_CHARS
+    segment.PART_CHARS = part_chars
+    try:
+        for path in FILES:
+            text = read_text(str(path))
+            texts[path.name] = fold(normalize(text).text)
+            for block in blocks_from_text(path.name, text, block_chars):
+                builder.add(block_document(block)[1])
+                DOC_PATHS.append(path.name)
+        names = builder.finish()
+    finally:
+        segment.PART_CHARS = old
+    assert part_files(names) == {"MAIN_test": names}
+    return [Part(str(tmp_path / name)) for name in names], texts
+
+
+@pytest.fixture(scope="module")
+def small_parts(tmp_path_factory):
+    """Blocks of 2,000 characters, parts of about 20,000: many block seams and files split over parts."""
+    return build(tmp_path_factory.mktemp("parts"), 2000, 20000)
+
+
+def starts_in_parts(parts: list[Part], needle: str) -> dict[str, list[int]]:
+    """Each file's starts of `needle`, found in the parts: positions inside a block, as file offsets."""
+    import numpy as np
+
+    found: dict[str, list[int]] = {}
+    file_offsets: dict[tuple[int, int], tuple[str, int]] = {}
+    offset_in_file: dict[str, int] = {}
+    for number, part in enumerate(parts):
+        for block in range(len(part.block_doc)):
+            path = part_path(part, block)
+            file_offsets[number, block] = (path, offset_in_file.get(path, 0))
+            offset_in_file[path] = offset_in_file.get(path, 0) + int(part.block_end[block] - part.block_start[block])
+    for number, part in enumerate(parts):
+        starts = part.find(needle)
+        block = np.searchsorted(part.block_start, starts, side="right") - 1
+        for start, index in zip(starts.tolist(), block.tolist(), strict=True):
+            if index >= 0 and start < part.block_end[index]:
+                path, base = file_offsets[number, index]
+                found.setdefault(path, []).append(base + start - int(part.block_start[index]))
+    return {path: sorted(starts) for path, starts in found.items()}
+
+
+def part_path(part: Part, block: int) -> str:
+    return DOC_PATHS[int(part.block_doc[block])]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_find_equals_a_scan_across_block_seams_and_parts(small_parts, data):
+    parts, texts = small_parts
+    name = data.draw(st.sampled_from(sorted(texts)))
+    text = texts[name]
+    start = data.draw(st.integers(0, len(text) - 9))
+    needle = text[start : start + data.draw(st.integers(1, 8))]
+    expected = {path: scan(haystack, needle) for path, haystack in texts.items()}
+    expected = {path: starts for path, starts in expected.items() if starts}
+    assert starts_in_parts(parts, needle) == expected
+
+
+def test_a_file_split_over_parts_is_read_back_exactly(small_parts):
+    parts, texts = small_parts
+    assert len(parts) >= 2
+    assert part_path(parts[0], len(parts[0].block_doc) - 1) == part_path(parts[1], 0)  # one file in two parts
+    read = {}
+    for part in parts:
+        for block in range(len(part.block_doc)):
+            piece = part.normalized(int(part.block_start[block]), int(part.block_end[block]))
+            read[part_path(part, block)] = read.get(part_path(part, block), "") + piece
+    for path in FILES:
+        assert read[path.name] == normalize(read_text(str(path))).text
+
+
+def test_a_string_with_a_character_the_part_lacks_is_not_found(small_parts):
+    parts, _ = small_parts
+    assert all(len(part.find("临时党支部")) == 0 for part in parts)
