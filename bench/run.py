@@ -1015,11 +1015,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def kept_sections(out: Path) -> str:
-    """The part of an existing report that other scripts write (bench/tools.py), kept as it is."""
-    begin = "<!-- bench/tools.py: begin -->"
-    if not out.exists() or begin not in (text := out.read_text(encoding="utf-8")):
+    """The parts of an existing report that other scripts write (bench/tools.py, bench/engine.py), kept
+    as they are."""
+    if not out.exists():
         return ""
-    return "\n" + begin + text.split(begin, 1)[1]
+    text = out.read_text(encoding="utf-8")
+    kept = ""
+    for script in ("tools", "engine"):
+        begin, end = f"<!-- bench/{script}.py: begin -->", f"<!-- bench/{script}.py: end -->"
+        if begin in text and end in text:
+            kept += "\n" + begin + text.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+    return kept
 
 
 if __name__ == "__main__":

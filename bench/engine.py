@@ -1,0 +1,282 @@
+"""The engine's figures at 1× and 16× the corpus, for one or more builds of `cs` side by side in one run.
+
+    python bench/engine.py                                   # this environment's cs, 1× and 16×
+    python bench/engine.py --engine old=/path/to/venv/bin/python --engine new=.venv/bin/python
+    python bench/engine.py --copies 1 --runs 3               # quicker: 1× only
+
+The 16× corpus is 16 copies of ../shared/corpus in separate folders (copy-00 … copy-15), so every file
+has a different path, as in a corpus that is really that big. For each engine and size it measures:
+
+- the index build (wall time, peak RSS of `cs index` and its workers, size on disk);
+- warm queries through the Python API, opening the index on each call as a script would
+  (`Searcher(index).run(q)`, the exact total, the best 20 hits built): median and p95 over the queries;
+- `count` (API, one term), `kwic 宝玉 --sort left` and `collocates 不知` (the CLI, end to end);
+- a no-op `cs index` and one line appended to the biggest file, against indexing that file alone;
+- `rg -c -F` over the raw files for the single-term queries, where ripgrep is installed.
+
+Each measurement runs in a child process of the engine's own interpreter. The section between the
+ENGINE_BEGIN and ENGINE_END markers of BENCHMARKS.md is replaced (bench/run.py keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+OUT = ROOT / "BENCHMARKS.md"
+ENGINE_BEGIN = "<!-- bench/engine.py: begin -->"
+ENGINE_END = "<!-- bench/engine.py: end -->"
+
+QUERIES = ["的", "风 雨", "不知", "宝玉", "明月", "林黛玉", "看秋月春风", "長安", "将军 OR 丞相", "贾母 王夫人",
+           "花*月", "第?回", "宝玉 NEAR/5 黛玉", "行者 ADJ/3 八戒", "宝玉 -黛玉"]  # fmt: skip
+RG_QUERIES = ["的", "不知", "宝玉", "明月", "林黛玉"]
+
+# Runs in the engine's interpreter: time `runs` calls of each query, each opening the index.
+WARM_CODE = """
+import json, sys, time
+from corpus_search.search import Searcher
+index, runs, queries = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+out = {}
+for query in queries:
+    times, total = [], 0
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        with Searcher(index) as searcher:
+            result = searcher.run(query)
+            total = result.total
+            hits = list(result.hits(20))
+        times.append(time.perf_counter() - started)
+    out[query] = {"seconds": sorted(times[1:]), "total": total, "shown": len(hits)}
+print(json.dumps(out))
+"""
+
+COUNT_CODE = """
+import json, sys, time
+from corpus_search.concordance import counts
+from corpus_search.search import Searcher
+index, runs, query = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+times = []
+for _ in range(runs + 1):
+    started = time.perf_counter()
+    with Searcher(index) as searcher:
+        _, total = counts(searcher.run(query))
+    times.append(time.perf_counter() - started)
+print(json.dumps({"seconds": sorted(times[1:]), "occurrences": total.occurrences}))
+"""
+
+
+def cs(python: str) -> str:
+    return str(Path(python).parent / "cs")
+
+
+def wall(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall seconds of one command, and what it printed."""
+    started = time.perf_counter()
+    finished = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+    seconds = time.perf_counter() - started
+    if finished.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({finished.returncode}): {finished.stderr.strip()[-400:]}")
+    return seconds, finished
+
+
+def index_run(python: str, corpus: Path, index_dir: Path) -> dict:
+    """`cs index` in a child that reports its wall time and the peak RSS of its children (cs and workers)."""
+    code = (
+        "import resource, subprocess, sys, time, json; t = time.perf_counter(); "
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'code': r.returncode, 'err': r.stderr[-300:], "
+        "'peak': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}))"
+    )
+    command = [python, "-c", code, cs(python), "index", str(corpus), "--index", str(index_dir), "-q"]
+    result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    if result["code"] != 0:
+        raise SystemExit(f"cs index {corpus} failed: {result['err']}")
+    size = sum(entry.stat().st_size for entry in index_dir.iterdir() if entry.is_file())
+    return {"seconds": result["seconds"], "peak": result["peak"], "bytes": size}
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def make_corpus(source: Path, copies: int, work: Path) -> Path:
+    """1×: the corpus itself; n×: n copies of it in separate folders."""
+    if copies == 1:
+        return source
+    target = work / f"corpus-{copies}x"
+    for number in range(copies):
+        shutil.copytree(source, target / f"copy-{number:02d}", ignore=shutil.ignore_patterns("README*"))
+    return target
+
+
+def biggest_file(corpus: Path) -> Path:
+    return max((path for path in corpus.rglob("*.txt")), key=lambda path: path.stat().st_size)
+
+
+def measure(label: str, python: str, corpus: Path, copies: int, work: Path, runs: int) -> dict:
+    index_dir = work / f"index-{label}-{copies}x"
+    figures: dict = {"build": index_run(python, corpus, index_dir)}
+    print(f"  {label} {copies}×: indexed in {figures['build']['seconds']:.1f} s", file=sys.stderr)
+    warm = subprocess.run(
+        [python, "-c", WARM_CODE, str(index_dir), str(runs), json.dumps(QUERIES, ensure_ascii=False)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    figures["queries"] = json.loads(warm.stdout)
+    count = subprocess.run(
+        [python, "-c", COUNT_CODE, str(index_dir), str(runs), "宝玉"], capture_output=True, text=True, check=True
+    )
+    figures["count"] = json.loads(count.stdout)
+    for name, args in {
+        "kwic": ["kwic", "宝玉", "--sort", "left"],
+        "collocates": ["collocates", "不知"],
+    }.items():
+        command = [cs(python), *args, "--index", str(index_dir)]
+        wall(command)  # warm the page cache
+        times = [wall(command)[0] for _ in range(max(1, runs // 2))]
+        figures[name] = {"seconds": median(times), "lines": len(wall(command)[1].stdout.splitlines())}
+    noop = [wall([cs(python), "index", str(corpus), "--index", str(index_dir), "-q"])[0] for _ in range(2)]
+    figures["noop"] = min(noop)
+    if copies == 1:
+        figures["append"] = appended(python, corpus, work / f"append-{label}")
+    return figures
+
+
+def appended(python: str, corpus: Path, work: Path) -> dict:
+    """Re-index after one line is appended to the biggest file, against indexing that file alone."""
+    copy = work / "corpus"
+    shutil.copytree(corpus, copy)
+    big = biggest_file(copy)
+    index_run(python, copy, work / "index")
+    with open(big, "a", encoding="utf-8") as handle:
+        handle.write("\n基准测试在文件末尾追加的一行。\n")
+    again = index_run(python, copy, work / "index")
+    alone = work / "alone"
+    alone.mkdir()
+    shutil.copy(big, alone / big.name)
+    single = index_run(python, alone, work / "alone-index")
+    return {"seconds": again["seconds"], "alone": single["seconds"], "file": big.name}
+
+
+def rg_counts(corpus: Path) -> dict[str, float]:
+    if not shutil.which("rg"):
+        return {}
+    times = {}
+    for query in RG_QUERIES:
+        wall(["rg", "-c", "-F", query, str(corpus)])
+        times[query] = min(wall(["rg", "-c", "-F", query, str(corpus)])[0] for _ in range(3))
+    return times
+
+
+def report(results: dict, rg: dict, copies: list[int], runs: int) -> str:
+    labels = list(results)
+    lines = [ENGINE_BEGIN, "## Engine (`python bench/engine.py`)", ""]
+    lines.append(
+        f"One run on this machine ({os.cpu_count()} cores), {runs} warm runs per query after one untimed; "
+        "each call opens the index, runs the query, takes the exact total and builds the best 20 hits."
+    )
+    lines.append("")
+    header = ["figure"] + [f"{label} {n}×" for label in labels for n in copies]
+    rows = []
+
+    def row(name: str, value) -> None:
+        rows.append([name] + [value(results[label][n]) for label in labels for n in copies])
+
+    row("index build", lambda f: f"{f['build']['seconds']:.1f} s")
+    row("peak RSS of the build", lambda f: f"{f['build']['peak'] / 2**20:.0f} MiB")
+    row("index size", lambda f: f"{f['build']['bytes'] / 1e6:.0f} MB")
+    all_times = lambda f: [median(q["seconds"]) for q in f["queries"].values()]  # noqa: E731
+    row("warm query, median of the queries", lambda f: f"{1000 * median(all_times(f)):.1f} ms")
+    row("warm query, p95 of the queries", lambda f: f"{1000 * p95(all_times(f)):.1f} ms")
+    row("count 宝玉 (API, warm)", lambda f: f"{1000 * median(f['count']['seconds']):.1f} ms")
+    row("kwic 宝玉 --sort left (CLI)", lambda f: f"{f['kwic']['seconds']:.2f} s")
+    row("collocates 不知 (CLI)", lambda f: f"{f['collocates']['seconds']:.2f} s")
+    row("no-op cs index", lambda f: f"{f['noop']:.2f} s")
+    lines += table(header, rows)
+    lines.append("")
+    for label in labels:
+        if "append" in results[label].get(1, {}):
+            a = results[label][1]["append"]
+            lines.append(
+                f"- {label}: one line appended to {a['file']} re-indexes in {a['seconds']:.1f} s; "
+                f"indexing that file alone takes {a['alone']:.1f} s ({a['seconds'] / a['alone']:.1f}×)."
+            )
+    lines += ["", "### Per query (median warm ms; hits in all)", ""]
+    header = ["query"] + [f"{label} {n}×" for label in labels for n in copies] + ["hits at the largest size"]
+    rows = []
+    largest = copies[-1]
+    for query in QUERIES:
+        cells = [f"`{query}`"]
+        for label in labels:
+            for n in copies:
+                cells.append(f"{1000 * median(results[label][n]['queries'][query]['seconds']):.1f}")
+        cells.append(f"{results[labels[-1]][largest]['queries'][query]['total']:,}")
+        rows.append(cells)
+    lines += table(header, rows)
+    if rg:
+        lines += ["", f"`rg -c -F` over the raw {largest}× files (best of 3): "]
+        lines.append(", ".join(f"{query} {1000 * seconds:.0f} ms" for query, seconds in rg.items()) + ".")
+    lines += ["", ENGINE_END]
+    return "\n".join(lines) + "\n"
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return out
+
+
+def write_section(section: str, out: Path) -> None:
+    text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
+    if ENGINE_BEGIN in text:
+        before, rest = text.split(ENGINE_BEGIN, 1)
+        text = before + section.rstrip("\n") + rest.split(ENGINE_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    out.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engine", action="append", default=[], metavar="LABEL=PYTHON")
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--copies", default="1,16")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    args = parser.parse_args()
+    engines = dict(item.split("=", 1) for item in args.engine) or {"cs": sys.executable}
+    copies = [int(n) for n in args.copies.split(",")]
+    results: dict = {label: {} for label in engines}
+    with tempfile.TemporaryDirectory(prefix="cs-engine-bench-") as temporary:
+        work = Path(temporary)
+        rg = {}
+        for n in copies:
+            corpus = make_corpus(args.corpus, n, work)
+            for label, python in engines.items():
+                results[label][n] = measure(label, python, corpus, n, work, args.runs)
+            if n == copies[-1]:
+                rg = rg_counts(corpus)
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "rg": rg}, ensure_ascii=False, indent=1))
+    section = report(results, rg, copies, args.runs)
+    write_section(section, args.out)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
