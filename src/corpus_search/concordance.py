@@ -74,13 +74,7 @@ def _joined(text: str) -> str:
 
 def counts(result: SearchResult) -> tuple[list[FileCount], FileCount]:
     """Occurrences and passages per file (in path order), and the total (with `path` None)."""
-    spans = [result.searcher.unit_spans(unit, result.options) for unit in result.units]
-    per_file: dict[str, list[int]] = {}
-    for _, path, _, key in result.ranked:
-        tally = per_file.setdefault(path, [0, 0])
-        tally[0] += sum(len(found.get(key, ())) for found in spans)
-        tally[1] += 1
-    files = [FileCount(path, *tally) for path, tally in sorted(per_file.items())]
+    files = [FileCount(path, *tally) for path, tally in result.per_file().items()]
     total = FileCount(None, sum(count.occurrences for count in files), sum(count.passages for count in files))
     return files, total
 

@@ -89,6 +89,7 @@ class IndexReader:
         self._block_of_docnum = {int(docnum): index for index, docnum in enumerate(self.block_docnum)}
         self._paths: dict[int, str] | None = None
         self._path_rank: np.ndarray | None = None
+        self._path_names: list[str] | None = None
         self._layouts: dict[int, Layout] = {}
         self._bounds: dict[int, bytes] = {}
 
@@ -195,11 +196,16 @@ class IndexReader:
                 self._paths.update((base + doc, names[path]) for doc, path in zip(docs, paths, strict=True))
         return self._paths
 
+    def path_names(self) -> list[str]:
+        """Every path the parts name, sorted: path_rank() indexes this list."""
+        if self._path_names is None:
+            self._path_names = sorted({name for part, _, _ in self.parts for name in part.paths})
+        return self._path_names
+
     def path_rank(self) -> np.ndarray:
         """Each block's path's place among all paths in sorted order (for ranking ties)."""
         if self._path_rank is None:
-            names = sorted({name for part, _, _ in self.parts for name in part.paths})
-            order = {name: rank for rank, name in enumerate(names)}
+            order = {name: rank for rank, name in enumerate(self.path_names())}
             ranks = [
                 np.asarray([order[name] for name in part.paths], dtype=np.int64)[part.block_path]
                 for part, _, _ in self.parts

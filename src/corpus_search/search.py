@@ -79,14 +79,30 @@ class SearchResult:
 
     def counts(self) -> dict[str, int]:
         """Hits per file, in path order."""
-        reader = self.searcher.reader
-        docnums = reader.block_docnum[reader.passage_blocks(self.passages)]
-        per_block = Counter(docnums.tolist())
-        paths = reader.paths()
-        counts: dict[str, int] = {}
-        for docnum, count in per_block.items():
-            counts[paths[docnum]] = counts.get(paths[docnum], 0) + count
-        return dict(sorted(counts.items()))
+        return {path: passages for path, (_, passages) in self.per_file().items()}
+
+    def per_file(self) -> dict[str, tuple[int, int]]:
+        """(occurrences of the positive units, passages) per file that has a hit, in path order; a NEAR
+        pair counts once."""
+        reader, searcher = self.searcher.reader, self.searcher
+        names, ranks = reader.path_names(), reader.path_rank()
+        passages = np.bincount(ranks[reader.passage_blocks(self.passages)], minlength=len(names))
+        occurrences = np.zeros(len(names), dtype=np.int64)
+        for unit in self.units:
+            if isinstance(unit, Near):
+                pairs = searcher.pairs(unit, self.options)
+                ids = np.fromiter(pairs, dtype=np.int64, count=len(pairs))
+                found = np.fromiter(map(len, pairs.values()), dtype=np.int64, count=len(pairs))
+                inside = np.isin(ids, self.passages)
+                blocks = reader.passage_blocks(ids[inside])
+                occurrences += np.bincount(ranks[blocks], weights=found[inside], minlength=len(names)).astype(np.int64)
+            else:
+                located = searcher.located(unit, self.options)
+                kept = np.isin(located.passage, self.passages)
+                occurrences += np.bincount(ranks[located.block[kept]], minlength=len(names))
+        return {
+            names[rank]: (int(occurrences[rank]), int(passages[rank])) for rank in np.flatnonzero(passages).tolist()
+        }
 
     def docnums(self) -> list[int]:
         """The blocks searched: every block, or those of the files the path filter keeps."""
