@@ -172,6 +172,25 @@ def appended(python: str, corpus: Path, work: Path) -> dict:
     return {"seconds": again["seconds"], "alone": single["seconds"], "file": big.name}
 
 
+def fts5_size(corpus: Path, work: Path) -> dict:
+    """SQLite FTS5 with the trigram tokenizer over the same files, one row per line: its build time and
+    size, the smallest index the issue holds `cs` to (it cannot answer 1–2-character queries)."""
+    import sqlite3
+
+    database = work / "fts5.sqlite"
+    started = time.perf_counter()
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE VIRTUAL TABLE lines USING fts5(text, tokenize='trigram')")
+    for path in sorted(corpus.rglob("*.txt")):
+        rows = ((line,) for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip())
+        connection.executemany("INSERT INTO lines(text) VALUES (?)", rows)
+    connection.commit()
+    connection.close()
+    figures = {"seconds": time.perf_counter() - started, "bytes": database.stat().st_size}
+    database.unlink()
+    return figures
+
+
 def rg_counts(corpus: Path) -> dict[str, float]:
     if not shutil.which("rg"):
         return {}
@@ -182,7 +201,7 @@ def rg_counts(corpus: Path) -> dict[str, float]:
     return times
 
 
-def report(results: dict, rg: dict, copies: list[int], runs: int) -> str:
+def report(results: dict, rg: dict, fts5: dict, copies: list[int], runs: int) -> str:
     labels = list(results)
     lines = [ENGINE_BEGIN, "## Engine (`python bench/engine.py`)", ""]
     lines.append(
@@ -215,6 +234,11 @@ def report(results: dict, rg: dict, copies: list[int], runs: int) -> str:
                 f"- {label}: one line appended to {a['file']} re-indexes in {a['seconds']:.1f} s; "
                 f"indexing that file alone takes {a['alone']:.1f} s ({a['seconds'] / a['alone']:.1f}×)."
             )
+    if fts5:
+        lines.append(
+            f"- SQLite FTS5 (trigram) over the 1× files, one row per line: {fts5['bytes'] / 1e6:.0f} MB, "
+            f"built in {fts5['seconds']:.0f} s."
+        )
     lines += ["", "### Per query (median warm ms; hits in all)", ""]
     header = ["query"] + [f"{label} {n}×" for label in labels for n in copies] + ["hits at the largest size"]
     rows = []
@@ -264,16 +288,18 @@ def main() -> None:
     results: dict = {label: {} for label in engines}
     with tempfile.TemporaryDirectory(prefix="cs-engine-bench-") as temporary:
         work = Path(temporary)
-        rg = {}
+        rg, fts5 = {}, {}
         for n in copies:
             corpus = make_corpus(args.corpus, n, work)
             for label, python in engines.items():
                 results[label][n] = measure(label, python, corpus, n, work, args.runs)
+            if n == 1:
+                fts5 = fts5_size(corpus, work)
             if n == copies[-1]:
                 rg = rg_counts(corpus)
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "rg": rg}, ensure_ascii=False, indent=1))
-    section = report(results, rg, copies, args.runs)
+        args.json.write_text(json.dumps({"results": results, "rg": rg, "fts5": fts5}, ensure_ascii=False, indent=1))
+    section = report(results, rg, fts5, copies, args.runs)
     write_section(section, args.out)
     print(section)
 

@@ -32,7 +32,7 @@ class BM25:
         norms = self.k1 * (1 - self.b + self.b * lengths / self.average_length)
         for located in terms:
             frequency = in_passages(passages, located, np.where(located.whole, 1.0, self.inside_word_weight))
-            document_frequency = len(np.unique(located.passage))
+            document_frequency = len(located.passage_runs()[0])
             idf = math.log(1 + (self.total_passages - document_frequency + 0.5) / (document_frequency + 0.5))
             present = frequency > 0
             found = frequency[present]
@@ -42,12 +42,18 @@ class BM25:
 
 def in_passages(passages: np.ndarray, located: Located, weights: np.ndarray | None = None) -> np.ndarray:
     """Per passage (sorted unique ids), the number (or summed weights) of the occurrences in it."""
+    found = np.zeros(len(passages))
     if not len(passages) or not len(located):
-        return np.zeros(len(passages))
-    at = np.minimum(np.searchsorted(passages, located.passage), len(passages) - 1)
-    inside = passages[at] == located.passage
-    chosen = None if weights is None else weights[inside]
-    return np.bincount(at[inside], weights=chosen, minlength=len(passages))
+        return found
+    distinct, begins = located.passage_runs()
+    if weights is None:
+        per_passage = np.diff(np.concatenate((begins, [len(located)]))).astype(float)
+    else:
+        per_passage = np.add.reduceat(weights, begins)
+    at = np.minimum(np.searchsorted(passages, distinct), len(passages) - 1)
+    inside = passages[at] == distinct
+    found[at[inside]] = per_passage[inside]
+    return found
 
 
 def rank_order(

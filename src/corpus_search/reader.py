@@ -63,6 +63,24 @@ class Located:
     def __len__(self) -> int:
         return len(self.start)
 
+    def passage_runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct passages (sorted) and where each one's run of occurrences begins: occurrences
+        are in text order, so a passage's occurrences are consecutive."""
+        begins = run_starts(self.passage)
+        return self.passage[begins], begins
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins in a sorted array (numpy's unique hashes: far slower)."""
+    if not len(values):
+        return _EMPTY
+    return np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array."""
+    return values[run_starts(values)]
+
 
 def nothing_located() -> Located:
     return Located(_EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
@@ -163,7 +181,7 @@ class IndexReader:
         """A per-passage array of the parts (`passage_length`, `passage_line`) read at global ids."""
         values = np.zeros(len(passages), dtype=np.int64)
         owners = np.searchsorted(self.passage_offset, passages, side="right") - 1
-        for number in np.unique(owners).tolist():
+        for number in sorted_unique(np.sort(owners)).tolist():
             chosen = owners == number
             values[chosen] = getattr(self.parts[number][0], name)[passages[chosen] - self.passage_offset[number]]
         return values

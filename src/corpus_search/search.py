@@ -27,7 +27,7 @@ from .matching import DEFAULT_OPTIONS, MatchOptions, Span, locate_term, pairs_in
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units
 from .ranking import BM25, in_passages, rank_order
-from .reader import IndexReader, Layout, Located
+from .reader import IndexReader, Layout, Located, sorted_unique
 from .store import DEFAULT_INDEX
 
 __all__ = ["MatchOptions", "PassageKey", "SearchResult", "Searcher", "Span", "path_filter", "search", "variant_group"]
@@ -213,12 +213,12 @@ class Searcher:
     def evaluate(self, node: Node, options: MatchOptions) -> np.ndarray:
         """The sorted ids of the passages that satisfy `node`."""
         if isinstance(node, Term):
-            return np.unique(self.located(node, options).passage)
+            return sorted_unique(self.located(node, options).passage)
         if isinstance(node, Near):
             return np.asarray(sorted(self.pairs(node, options)), dtype=np.int64)
         if isinstance(node, Or):
             found = [self.evaluate(child, options) for child in node.children]
-            return np.unique(np.concatenate(found))
+            return sorted_unique(np.sort(np.concatenate(found)))
         if isinstance(node, Not):
             return np.setdiff1d(self.reader.all_passages(), self.evaluate(node.child, options), assume_unique=True)
         wanted = [child for child in node.children if not isinstance(child, Not)]
