@@ -112,3 +112,14 @@ def test_a_file_split_over_parts_is_read_back_exactly(small_parts):
 def test_a_string_with_a_character_the_part_lacks_is_not_found(small_parts):
     parts, _ = small_parts
     assert all(len(part.find("临时党支部")) == 0 for part in parts)
+
+
+def test_a_nul_in_the_text_is_a_character_and_never_joins_two_files(tmp_path):
+    builder = PartBuilder(str(tmp_path), "MAIN_nul")
+    for path, text in [("a.txt", "前文甲\x00"), ("b.txt", "乙后文\x00丙")]:
+        for block in blocks_from_text(path, text):
+            builder.add(block_document(block)[1])
+    [part] = [Part(str(tmp_path / name)) for name in builder.finish()]
+    assert part.find("甲\x00").tolist() == [2]
+    assert part.find("\x00丙").tolist() == [8]
+    assert part.find("\x00乙").tolist() == []  # the end of a.txt and the start of b.txt do not meet

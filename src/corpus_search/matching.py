@@ -52,13 +52,61 @@ def _locate_pattern(reader: IndexReader, term: Term, exact_script: bool) -> Loca
         per_part = [reader.part_starts(number, literal, exact_script) for literal in term.parts]
         if any(not len(starts) for starts in per_part):
             continue
-        later = [set(starts.tolist()) for starts in per_part[1:]]
-        spans = shortest_matches(term, part.flag_bytes, per_part[0].tolist(), later, len(part.codes))
-        if spans:
+        if len(term.parts) <= 2:
+            starts, ends = _shortest_in_arrays(term, part.flags, per_part, len(part.codes))
+        else:
+            later = [set(starts.tolist()) for starts in per_part[1:]]
+            spans = shortest_matches(term, part.flag_bytes, per_part[0].tolist(), later, len(part.codes))
             starts = np.asarray([start for start, _ in spans], dtype=np.int64)
             ends = np.asarray([end for _, end in spans], dtype=np.int64)
+        if len(starts):
             found.append(reader.place(number, starts, ends))
     return _joined(found)
+
+
+def _shortest_in_arrays(
+    term: Term, flags: np.ndarray, per_part: list[np.ndarray], own_length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """shortest_matches for a pattern of one or two literal parts, over all starts at once: the gap
+    before the second part grows from its fewest to its most characters, one numpy step per length,
+    and each start keeps the first length that completes, as the lazy loop would."""
+    firsts = per_part[0]
+    start = firsts - term.gaps[0][0]
+    alive = (start >= 0) & (start < own_length) & _word_runs(flags, start, firsts)
+    at = firsts + len(term.parts[0])
+    if len(term.parts) == 1:
+        fewest = term.gaps[1][0]
+        alive &= _word_runs(flags, at, at + fewest)
+        return start[alive], (at + fewest)[alive]
+    (fewest, most), length, last = term.gaps[1], len(term.parts[1]), term.gaps[2][0]
+    seconds, limit = per_part[1], len(flags) - 1
+    alive &= _word_runs(flags, at, at + fewest)
+    ends = np.full(len(firsts), -1, dtype=np.int64)
+    waiting = np.flatnonzero(alive)  # the starts still looking for their second part
+    for gap in range(fewest, most + 1):
+        if not len(waiting):
+            break
+        place = at[waiting] + gap
+        found = np.minimum(np.searchsorted(seconds, place), len(seconds) - 1)
+        done = (seconds[found] == place) & _word_runs(flags, place + length, place + length + last)
+        ends[waiting[done]] = (place + length + last)[done]
+        inside = place < limit
+        going = ~done & (gap < most) & inside & ((flags[np.where(inside, place, 0)] & WORD_CHAR) != 0)
+        waiting = waiting[going]
+    matched = ends >= 0
+    return start[matched], ends[matched]
+
+
+def _word_runs(flags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """_word_run for many ranges at once: every character in [start, end) is a word character, and
+    `end` lies inside the flags. Ranges are at most a few gaps long."""
+    ok = (ends < len(flags)) & (starts <= ends)
+    longest = int((ends - starts).max(initial=0))
+    for offset in range(longest):
+        at = starts + offset
+        needed = ok & (at < ends)
+        ok &= ~needed | ((flags[np.where(needed, at, 0)] & WORD_CHAR) != 0)
+    return ok
 
 
 def _joined(found: list[Located]) -> Located:

@@ -10,7 +10,8 @@ Layout of a part file: 8 bytes (little-endian length of the header), a JSON head
 `{"arrays": {name: [dtype, offset, count]}, "paths": [...]}`, then each array, 8-byte aligned. The parts of a segment
 hold its documents in order, each exactly once (the reader checks). Arrays:
 
-- `alphabet` (uint32): code → code point, sorted; code 0 is the separator, which no query contains.
+- `alphabet` (uint32): code → code point, sorted; the separator is SEPARATOR (past Unicode, so no text
+  or query holds it: a NUL in a file is a character like any other), the last code when present.
 - `codes` (uint16, or uint32 past 65,535 distinct characters): the text, folded (variants.fold), one code
   per character. Blocks of a file follow one another, so a match runs on across block seams; a file ends
   with the separator. A file split over two parts ends its first part with the lookahead (LOOKAHEAD
@@ -44,7 +45,7 @@ import numpy as np
 from .analysis import BOUNDARY
 from .loader import LOOKAHEAD
 
-SEPARATOR_CODE = 0
+SEPARATOR = 0x110000  # one past the last code point: ends each file in a part
 PART_CHARS = 1 << 24  # characters; a run of blocks is cut into parts of about this size (bounded memory)
 _SUFFIX = ".seg"
 _NAME = re.compile(r"cs-(.+)-(\d+)\.seg\Z")
@@ -118,6 +119,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     block_start, block_end, block_doc, block_passages = [], [], [], [0]
     paths: dict[str, int] = {}
     block_path = []
+    separators: list[int] = []
     passage_start: list[np.ndarray] = []
     passage_length: list[np.ndarray] = []
     passage_line: list[int] = []
@@ -144,11 +146,13 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
                 pieces.append(piece.lookahead)
                 flags.append(piece.flags[length : length + len(piece.lookahead)])
                 at += len(piece.lookahead)
-            pieces.append("\0")  # the separator, mapped to code 0 below
+            pieces.append("\0")  # a place for the separator, set below
+            separators.append(at)
             flags.append(b"\0")
             at += 1
     text = "".join(pieces)
-    points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).copy()
+    points[np.asarray(separators, dtype=np.int64)] = SEPARATOR
     alphabet, codes = _dense_codes(points)
     suffixes = divsufsort(codes) if len(codes) else np.zeros(0, dtype=np.int32)
     flag_array = np.frombuffer(b"".join(flags) + b"\0", dtype=np.uint8).copy()
@@ -172,13 +176,12 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
 
 
 def _dense_codes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Code points → small codes (0 stays 0, the separator), and the alphabet that maps them back."""
-    present = np.zeros(0x110000, dtype=bool)
+    """Code points → small codes (in code point order), and the alphabet that maps them back."""
+    present = np.zeros(SEPARATOR + 1, dtype=bool)
     present[points] = True
-    present[0] = True
     alphabet = np.flatnonzero(present).astype(np.uint32)
     dtype = np.uint16 if len(alphabet) <= 0xFFFF else np.uint32
-    table = np.zeros(0x110000, dtype=dtype)
+    table = np.zeros(SEPARATOR + 1, dtype=dtype)
     table[alphabet] = np.arange(len(alphabet), dtype=dtype)
     return alphabet, table[points]
 
@@ -270,7 +273,7 @@ class Part:
         """A block as a piece again, to write it into a merged segment's parts without analysing it."""
         start, end = int(self.block_start[block]), int(self.block_end[block])
         after = self.codes[end : end + LOOKAHEAD]
-        stop = np.flatnonzero(after == SEPARATOR_CODE)
+        stop = np.flatnonzero(self.alphabet[after] == SEPARATOR)
         after = after[: stop[0]] if len(stop) else after
         low, high = np.searchsorted(self.diff_at, [start, end])
         first, last = int(self.block_passages[block]), int(self.block_passages[block + 1])
