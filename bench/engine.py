@@ -239,6 +239,11 @@ def report(results: dict, rg: dict, fts5: dict, copies: list[int], runs: int) ->
             f"- SQLite FTS5 (trigram) over the 1× files, one row per line: {fts5['bytes'] / 1e6:.0f} MB, "
             f"built in {fts5['seconds']:.0f} s."
         )
+    lines += ["", "### The issue's goals (the last engine above)", ""]
+    lines += table(["goal", "measured", "met?"], goal_rows(results[labels[-1]], rg, fts5, copies))
+    notes = Path(__file__).with_name("engine-notes.md")
+    if notes.exists():
+        lines += ["", notes.read_text(encoding="utf-8").strip()]
     lines += ["", "### Per query (median warm ms; hits in all)", ""]
     header = ["query"] + [f"{label} {n}×" for label in labels for n in copies] + ["hits at the largest size"]
     rows = []
@@ -256,6 +261,59 @@ def report(results: dict, rg: dict, fts5: dict, copies: list[int], runs: int) ->
         lines.append(", ".join(f"{query} {1000 * seconds:.0f} ms" for query, seconds in rg.items()) + ".")
     lines += ["", ENGINE_END]
     return "\n".join(lines) + "\n"
+
+
+def goal_rows(figures: dict, rg: dict, fts5: dict, copies: list[int]) -> list[list[str]]:
+    """Each goal of the issue that this script measures, the figure, and whether it is met."""
+    rows = []
+
+    def goal(text: str, measured: str, met: bool) -> None:
+        rows.append([text, measured, "yes" if met else "NO"])
+
+    def times(n: int) -> dict[str, float]:
+        return {query: median(found["seconds"]) for query, found in figures[n]["queries"].items()}
+
+    small, large = copies[0], copies[-1]
+    for n, limit in ((small, 0.015), (large, 0.030)):
+        if n in figures:
+            value = p95(list(times(n).values()))
+            goal(f"warm query p95 at {n}× ≤ {1000 * limit:.0f} ms", f"{1000 * value:.1f} ms", value <= limit)
+    if large != small:
+        growth = {query: times(large)[query] / times(small)[query] for query in QUERIES}
+        worst = max(growth, key=growth.get)
+        goal(
+            f"every query at {large}× ≤ 2× its time at {small}×",
+            f"worst `{worst}` {growth[worst]:.1f}×",
+            growth[worst] <= 2,
+        )
+    if rg:
+        slower = [query for query, seconds in rg.items() if times(large)[query] >= seconds]
+        text = ", ".join(f"`{query}`" for query in slower) or "none"
+        goal(f"every query at {large}× faster than `rg -c -F`", f"slower: {text}", not slower)
+    count = median(figures[large]["count"]["seconds"])
+    goal(f"`count` of one term ≤ 5 ms warm at {large}×", f"{1000 * count:.1f} ms", count <= 0.005)
+    kwic = figures[small]["kwic"]["seconds"]
+    goal(f"`kwic 宝玉 --sort left` ≤ 0.4 s at {small}×", f"{kwic:.2f} s", kwic <= 0.4)
+    for n, limit in ((small, 0.4), (large, 3.0)):
+        if n in figures:
+            value = figures[n]["collocates"]["seconds"]
+            goal(f"`collocates 不知` ≤ {limit:g} s at {n}×", f"{value:.2f} s", value <= limit)
+    peak = figures[large]["build"]["peak"]
+    goal(f"peak RSS of the build ≤ 1 GiB at {large}×", f"{peak / 2**20:.0f} MiB", peak <= 2**30)
+    if fts5 and 1 in figures:
+        size = figures[1]["build"]["bytes"]
+        goal(
+            "index size ≤ SQLite FTS5 trigram's (1×)",
+            f"{size / 1e6:.0f} MB vs {fts5['bytes'] / 1e6:.0f} MB",
+            size <= fts5["bytes"],
+        )
+    noop = max(figures[n]["noop"] for n in copies if n in figures)
+    goal("no-op `cs index` ≤ 0.5 s", f"{noop:.2f} s", noop <= 0.5)
+    if "append" in figures.get(1, {}):
+        appended = figures[1]["append"]
+        ratio = appended["seconds"] / appended["alone"]
+        goal("one appended line ≤ 3× indexing that file alone", f"{ratio:.1f}×", ratio <= 3)
+    return rows
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -282,7 +340,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--from-json", type=Path, help="write the section again from figures saved by --json")
     args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text(encoding="utf-8"))
+        results = {label: {int(n): f for n, f in sizes.items()} for label, sizes in saved["results"].items()}
+        copies = sorted({n for sizes in results.values() for n in sizes})
+        runs = len(next(iter(next(iter(results.values())).values()))["count"]["seconds"])
+        section = report(results, saved["rg"], saved.get("fts5", {}), copies, runs)
+        write_section(section, args.out)
+        print(section)
+        return
     engines = dict(item.split("=", 1) for item in args.engine) or {"cs": sys.executable}
     copies = [int(n) for n in args.copies.split(",")]
     results: dict = {label: {} for label in engines}

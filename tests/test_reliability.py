@@ -164,7 +164,7 @@ def test_an_index_of_another_version_asks_for_a_rebuild(small_index, seeds_dir):
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])
 def test_a_damaged_index_says_so(small_index, seeds_dir, damage):
     for entry in Path(small_index).iterdir():
-        if entry.suffix in (".pst", ".toc", ".col", ".trm"):
+        if entry.suffix in (".pst", ".toc", ".col", ".trm", ".seg"):
             if damage == "truncate":
                 entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 3])
             elif damage == "garbage":

@@ -677,7 +677,9 @@ def open_parts(index_dir: str, reader) -> list[tuple[Part, int, object]]:
                 f"index at {index_dir} is damaged (a segment's suffix arrays are missing); "
                 "rebuild it: cs index --rebuild DIR"
             )
+        segment = leaf.segment()
+        deleted = np.fromiter(segment.deleted_docs(), dtype=np.int64) if segment.has_deletions() else None
         for part in parts:
-            live = np.asarray([not leaf.is_deleted(int(doc)) for doc in part.block_doc], dtype=bool)
+            live = np.ones(len(part.block_doc), dtype=bool) if deleted is None else ~np.isin(part.block_doc, deleted)
             opened.append((part, base, live))
     return opened
