@@ -1,6 +1,7 @@
 """Crashes, Ctrl-C, concurrent use and damaged indexes: the index is never lost, no Traceback is shown.
 
-The kill test indexes two novels here; set CS_KILL_CORPUS=full to run it on all of ../shared/corpus.
+The kill test indexes two novels here (linked many times over from the sample); set
+CS_KILL_CORPUS=full to run it on all of ../shared/corpus.
 """
 
 from __future__ import annotations
@@ -47,13 +48,21 @@ def answers(index_dir: str) -> list[list[tuple]]:
     return found
 
 
+KILL_BYTES = 4_000_000  # about the two full novels: several seconds of indexing, for signals to arrive in
+
+
 @pytest.fixture(scope="module")
 def kill_corpus(corpus_dir: Path, tmp_path_factory) -> Path:
+    """Two novels, linked as many times as it takes to reach KILL_BYTES: once from the full corpus,
+    a dozen times from the sample, whose files are short."""
     if os.environ.get("CS_KILL_CORPUS") == "full":
         return corpus_dir
     corpus = tmp_path_factory.mktemp("kill-corpus")
-    for name in ("红楼梦.txt", "西游记.txt"):
-        os.symlink(corpus_dir / "novels" / name, corpus / name)
+    novels = [corpus_dir / "novels" / name for name in ("红楼梦.txt", "西游记.txt")]
+    copies = -(-KILL_BYTES // sum(novel.stat().st_size for novel in novels))
+    for copy in range(copies):
+        for novel in novels:
+            os.symlink(novel, corpus / f"{copy:02d}-{novel.name}")
     return corpus
 
 
