@@ -1,5 +1,9 @@
 """The index on disk: a Whoosh index of passages plus a manifest of the files it was built from.
 
+(Over 400 lines because it holds both sides of the index's life: the write path — plan, worker pool,
+one commit, segment merges — and the checks every open makes. The write path is the part to move into a
+module of its own next; the part files' format itself lives in segment.py.)
+
 `build_index` makes the index mirror the given paths: new and changed files are (re)indexed, files that
 are gone are removed, and a file whose size and modification time are unchanged is not even read. A
 file whose content hash is unchanged is not re-analysed either. Reading, normalising and segmenting run
