@@ -2,6 +2,9 @@
 
 Exit codes are grep's: 0 something matched, 1 nothing did, 2 an error (one line on stderr, `cs: …`).
 A reader that goes away (`cs search … | head`) is a normal end, and Ctrl-C exits 130.
+
+(Over 400 lines because Click's decorators spell out every option of six commands, each with its name,
+default and help once, beside the command that uses it; the logic stays in the library.)
 """
 
 from __future__ import annotations

@@ -42,13 +42,10 @@ class Highlighter:
         layout = self.reader.layout(docnum)
         if passage + 2 < len(layout.text_starts):
             return text[layout.text_starts[passage + 1] : layout.text_starts[passage + 2]]
-        path = self.reader.paths()[docnum]
-        later = [other for other, other_path in self.reader.paths().items() if other_path == path and other > docnum]
-        if later:  # a file's blocks are added in order, and merges keep the order
-            following = min(later)
-            if self.reader.block_number(following) == self.reader.block_number(docnum) + 1:
-                return self.reader.block_text(following)[: self.reader.layout(following).text_starts[1]]
-        return ""
+        following = self.reader.following_block(docnum)
+        if following is None:
+            return ""
+        return self.reader.block_text(following)[: self.reader.layout(following).text_starts[1]]
 
     def hit(
         self, key: PassageKey, path: str, score: float, units: list[Unit], options: MatchOptions, context: int = 0

@@ -16,7 +16,7 @@ import numpy as np
 
 from .analysis import WORD_CHAR
 from .query import Near, Term
-from .reader import IndexReader, Located, nothing_located
+from .reader import IndexReader, Located, concatenated
 from .variants import fold_table
 
 Span = tuple[int, int]  # [start, end) offsets
@@ -61,7 +61,7 @@ def _locate_pattern(reader: IndexReader, term: Term, exact_script: bool) -> Loca
             ends = np.asarray([end for _, end in spans], dtype=np.int64)
         if len(starts):
             found.append(reader.place(number, starts, ends))
-    return _joined(found)
+    return concatenated(found)
 
 
 def _shortest_in_arrays(
@@ -107,12 +107,6 @@ def _word_runs(flags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
         needed = ok & (at < ends)
         ok &= ~needed | ((flags[np.where(needed, at, 0)] & WORD_CHAR) != 0)
     return ok
-
-
-def _joined(found: list[Located]) -> Located:
-    if not found:
-        return nothing_located()
-    return Located(*(np.concatenate(values) for values in zip(*found, strict=True)))
 
 
 def pairs_in_passages(left: Located, right: Located, near: Near) -> dict[int, list[tuple[Span, Span]]]:

@@ -104,7 +104,6 @@ class IndexReader:
         self.block_first_passage = _joined([part.block_passages[:-1] + passages[k] for k, part, _, _ in blocks])
         self.block_passage_end = _joined([part.block_passages[1:] + passages[k] for k, part, _, _ in blocks])
         self.part_first_block = np.cumsum([0, *(len(part.block_doc) for part, _, _ in self.parts)])
-        self._block_of_docnum = {int(docnum): index for index, docnum in enumerate(self.block_docnum)}
         self._paths: dict[int, str] | None = None
         self._path_rank: np.ndarray | None = None
         self._path_names: list[str] | None = None
@@ -121,25 +120,18 @@ class IndexReader:
     def locate(self, text: str, exact_script: bool, check_exact: bool) -> Located:
         """Every occurrence of normalised `text` that starts in a live block, found folded; with
         `exact_script` only those spelled as `text`, and with `check_exact` each is marked."""
+        folded = fold(text)
         located = []
         for number, (part, _, _) in enumerate(self.parts):
-            starts = part.find(fold(text))
-            if not len(starts):
-                continue
-            exact = _spelled_as(part, starts, text) if exact_script or check_exact else np.ones(len(starts), bool)
-            if exact_script:
-                starts, exact = starts[exact], exact[exact]
-            located.append(self._placed(number, starts, starts + len(text), exact))
-        return _concatenated(located)
+            starts, exact = _starts_in(part, text, folded, exact_script, check_exact)
+            if len(starts):
+                located.append(self._placed(number, starts, starts + len(text), exact))
+        return concatenated(located)
 
     def part_starts(self, number: int, text: str, exact_script: bool) -> np.ndarray:
         """Where normalised `text` starts in part `number` (part positions, separators and lookahead
         included), found folded, or spelled as `text` with `exact_script`."""
-        part = self.parts[number][0]
-        starts = part.find(fold(text))
-        if exact_script and len(starts):
-            starts = starts[_spelled_as(part, starts, text)]
-        return starts
+        return _starts_in(self.parts[number][0], text, fold(text), exact_script, False)[0]
 
     def place(self, number: int, starts: np.ndarray, ends: np.ndarray) -> Located:
         """Occurrences given as positions in part `number`, placed in blocks and passages."""
@@ -192,13 +184,13 @@ class IndexReader:
         docnums = self.block_docnum[blocks].tolist()
         return list(zip(docnums, (passages - self.block_first_passage[blocks]).tolist(), strict=True))
 
-    def block_offsets(self, located: Located) -> np.ndarray:
-        """Each occurrence's start as an offset into its block's normalised text."""
-        return located.start - self.block_start[located.block]
+    def _block(self, docnum: int) -> int:
+        """The global block of a document number (they rise with the blocks)."""
+        return int(np.searchsorted(self.block_docnum, docnum))
 
     def part_of(self, docnum: int) -> tuple[Part, int]:
         """The part holding a document, and the block's index in it."""
-        block = self._block_of_docnum[docnum]
+        block = self._block(docnum)
         number = int(np.searchsorted(self.part_first_block, block, side="right") - 1)
         return self.parts[number][0], block - int(self.part_first_block[number])
 
@@ -253,8 +245,14 @@ class IndexReader:
         part, block = self.part_of(docnum)
         return part.normalized(int(part.block_start[block]), int(part.block_end[block]))
 
-    def block_number(self, docnum: int) -> int:
-        return self.whoosh.stored_fields(docnum)["number"]
+    def following_block(self, docnum: int) -> int | None:
+        """The document number of the next block of the same file, if there is one: a file's blocks
+        lie one after another in its segment's parts, and only one segment holds it live."""
+        block = self._block(docnum) + 1
+        ranks = self.path_rank()
+        if block < len(ranks) and self.block_live[block] and ranks[block] == ranks[block - 1]:
+            return int(self.block_docnum[block])
+        return None
 
     def word_frequencies(self, docnums: Iterable[int], words: Iterable[str]) -> tuple[Counter[str], int]:
         """How often each of `words` occurs in the given blocks, and how many words they hold in all
@@ -274,6 +272,18 @@ class IndexReader:
         return counts, total
 
 
+def _starts_in(
+    part: Part, text: str, folded: str, exact_script: bool, check_exact: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where `text` starts in a part, found by its folded form; which of those starts are spelled as
+    `text` (all marked True unless `check_exact`); with `exact_script` only those are kept."""
+    starts = part.find(folded)
+    if not len(starts) or not (exact_script or check_exact):
+        return starts, np.ones(len(starts), dtype=bool)
+    exact = _spelled_as(part, starts, text)
+    return (starts[exact], exact[exact]) if exact_script else (starts, exact)
+
+
 def _spelled_as(part: Part, starts: np.ndarray, text: str) -> np.ndarray:
     """Which starts (of the folded `text`) are spelled exactly as `text` in the normalised text."""
     if not len(part.diff_at):
@@ -291,7 +301,8 @@ def _joined(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays).astype(np.int64) if arrays else _EMPTY
 
 
-def _concatenated(located: list[Located]) -> Located:
+def concatenated(located: list[Located]) -> Located:
+    """Occurrences found part by part, as one Located (parts are in text order)."""
     if not located:
         return nothing_located()
     if len(located) == 1:

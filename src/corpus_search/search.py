@@ -171,12 +171,8 @@ class Searcher:
 
     def occurrences(self, term: Term | str, options: MatchOptions = DEFAULT_OPTIONS) -> dict[PassageKey, list[int]]:
         """Block offsets where each occurrence of `term` starts, grouped by passage."""
-        located = self.located(term, options)
-        found: dict[PassageKey, list[int]] = {}
-        keys = self.reader.passage_keys(located.passage)
-        for key, offset in zip(keys, self.reader.block_offsets(located).tolist(), strict=True):
-            found.setdefault(key, []).append(offset)
-        return found
+        term = Term(term, term) if isinstance(term, str) else term
+        return {key: [start for start, _ in spans] for key, spans in self.unit_spans(term, options).items()}
 
     def pairs(self, near: Near, options: MatchOptions = DEFAULT_OPTIONS) -> dict[int, list[tuple[Span, Span]]]:
         """Passage id → the (first, second) spans (global positions) of every pair that satisfies `near`."""

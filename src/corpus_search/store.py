@@ -79,7 +79,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
     last is the block's normalised length), n + 1 text starts (the last is the text's length), n lines.
     """
     words = segment(block.normalized)
-    folded = fold(block.normalized)
+    folded, lookahead = fold(block.normalized), fold(block.lookahead)
     differ = [offset for offset, (a, b) in enumerate(zip(block.normalized, folded, strict=True)) if a != b]
     document = {
         "path": block.path,
@@ -95,10 +95,10 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
         folded=folded,
         diff_at=differ,
         diff_char="".join(block.normalized[offset] for offset in differ),
-        flags=word_flags(block.normalized, fold(block.lookahead), words),
+        flags=word_flags(block.normalized, lookahead, words),
         norm_starts=block.norm_starts,
         lines=block.lines,
-        lookahead=fold(block.lookahead),
+        lookahead=lookahead,
     )
     return document, piece
 
