@@ -548,10 +548,12 @@ def _worker_pool(
     try:
         yield executor
     except BaseException:
-        processes = list((executor._processes or {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
+        # Kill first, then let the executor see its broken pool and fail the pending futures. No future
+        # may be cancelled before that: Python 3.11 raises InvalidStateError in the executor's
+        # thread when it fails a cancelled future and prints its traceback (fixed in 3.12, CPython gh-107219).
+        for process in list((executor._processes or {}).values()):
             process.kill()
+        executor.shutdown(wait=True)
         raise
     executor.shutdown()
 
@@ -564,7 +566,10 @@ def _analyse_all(
     small = [source for source in sources if source.size <= BIG_FILE]
     big = [source for source in sources if source.size > BIG_FILE]
     arguments = [(source, known.get(source.real_path, {}).get("sha256"), encoding) for source in small]
-    yield from (pool.map(_analyse_star, arguments) if pool else map(_analyse_star, arguments))
+    if pool is None:
+        yield from map(_analyse_star, arguments)
+    else:  # not pool.map: that cancels the futures left when Ctrl-C ends it (see _worker_pool)
+        yield from (future.result() for future in [pool.submit(_analyse_star, item) for item in arguments])
     for source in big:
         yield _analyse(source, known.get(source.real_path, {}).get("sha256"), encoding, lazy=True)
 
