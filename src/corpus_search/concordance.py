@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from .analysis import BOUNDARY, is_collocate
 from .errors import CorpusSearchError
 from .model import Collocate, Concordance, FileCount
-from .normalize import join_whitespace, to_simplified
+from .normalize import joined_text, to_simplified
 from .search import PassageKey, Searcher, SearchResult, Span
 
 DEFAULT_WIDTH = 20  # characters of context each side of a KWIC line
@@ -61,15 +61,11 @@ def _lines(result: SearchResult, path: str, key: PassageKey, width: int) -> Iter
         cursor = start
         for match in occurrence:
             if match.start > cursor:
-                pieces.append((_joined(shown.combined[cursor : match.start]), False))
-            pieces.append((_joined(match.text), True))
+                pieces.append((joined_text(shown.combined[cursor : match.start]), False))
+            pieces.append((joined_text(match.text), True))
             cursor = match.end
-        left, right = _joined(before), _joined(after)
+        left, right = joined_text(before), joined_text(after)
         yield Concordance(path, occurrence[0].line, left[len(left) - width :], tuple(pieces), right[:width])
-
-
-def _joined(text: str) -> str:
-    return join_whitespace(text)[0]
 
 
 def counts(result: SearchResult) -> tuple[list[FileCount], FileCount]:

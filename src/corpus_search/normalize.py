@@ -172,16 +172,24 @@ def join_whitespace(text: str) -> tuple[str, list[int]]:
         pieces.append(text[kept_from:start])
         to_original.extend(range(kept_from, start))
         kept_from = end
-        if start == 0 or end == len(text):
-            continue
-        if is_cjk(text[start - 1]) or is_cjk(text[end]):
-            continue
-        pieces.append(" ")
-        to_original.append(start)
+        if _joined_run(text, start, end):
+            pieces.append(" ")
+            to_original.append(start)
     pieces.append(text[kept_from:])
     to_original.extend(range(kept_from, len(text)))
     to_original.append(len(text))
     return "".join(pieces), to_original
+
+
+def joined_text(text: str) -> str:
+    """join_whitespace's text alone, without the offsets (for context shown around a match)."""
+    return _WHITESPACE_RUN.sub(lambda run: _joined_run(text, run.start(), run.end()), text)
+
+
+def _joined_run(text: str, start: int, end: int) -> str:
+    if start == 0 or end == len(text) or is_cjk(text[start - 1]) or is_cjk(text[end]):
+        return ""
+    return " "
 
 
 def normalize(text: str) -> Normalized:
