@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from conftest import OracleFile
 from corpus_search import build_index, search
+from corpus_search.concordance import collocates
 from corpus_search.loader import read_text
 from corpus_search.normalize import is_han, normalize, to_script
 from corpus_search.search import Searcher
@@ -172,6 +173,13 @@ def answers(index_dir: str) -> dict[str, list]:
                 for hit in result.hits()
             ]
             found[query] = [result.total, result.counts(), hits]
+        for query, paths in [("宝玉", None), ("明月", None), ("不知", ("*.txt",)), ("宝玉", ("红楼梦*", "西游记*"))]:
+            # Corpus frequencies come from each part's summed word counts less the blocks left out
+            # (deleted, or outside the path filter): they must equal a fresh build's.
+            result = searcher.run(query, paths=paths)
+            frequencies, total = searcher.word_frequencies(result.docnums(), ["的", "了", "宝玉", "明月", "不"])
+            collocated = [(row.word, row.count, row.frequency) for row in collocates(result, min_count=1)]
+            found[f"collocates {query} {paths}"] = [dict(frequencies), total, collocated]
     return found
 
 

@@ -28,6 +28,9 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
 - `block_passages` (int64, blocks + 1): index of each block's first passage.
 - `passage_start` (int64), `passage_length` (int32), `passage_line` (int32): each passage's place in
   `codes`, its normalised length, and the file line it starts on.
+- `word_counts` (uint8): `word<TAB>count` lines (UTF-8) of the jieba words of all its blocks, summed, so
+  that corpus frequencies for collocates cost one table per part rather than one per block (the
+  per-block counts stay in Whoosh's `words` column, for the blocks a path filter or a deletion leaves out).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import json
 import mmap
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -64,6 +68,7 @@ class BlockPiece:
     norm_starts: list[int]  # passage starts in `folded`
     lines: list[int]
     lookahead: str
+    words: bytes  # the block's `word<TAB>count` lines (analysis.word_counts)
 
 
 @dataclass(slots=True)
@@ -123,6 +128,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     passage_start: list[np.ndarray] = []
     passage_length: list[np.ndarray] = []
     passage_line: list[int] = []
+    words: Counter[str] = Counter()
     at = 0
     for index, (doc, piece) in enumerate(blocks):
         length = len(piece.folded)
@@ -139,6 +145,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         passage_length.append(np.diff(starts).astype(np.int32))
         passage_line.extend(piece.lines)
         block_passages.append(block_passages[-1] + len(piece.norm_starts))
+        words.update(read_word_counts(piece.words))
         at += length
         last_of_file = index + 1 == len(blocks) or blocks[index + 1][1].path != piece.path
         if last_of_file:
@@ -172,7 +179,19 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         "passage_start": np.concatenate(passage_start) if passage_start else np.zeros(0, dtype=np.int64),
         "passage_length": np.concatenate(passage_length) if passage_length else np.zeros(0, dtype=np.int32),
         "passage_line": np.asarray(passage_line, dtype=np.int32),
+        "word_counts": np.frombuffer(
+            "".join(f"{word}\t{count}\n" for word, count in sorted(words.items())).encode(
+                "utf-8", errors="surrogatepass"
+            ),
+            dtype=np.uint8,
+        ),
     }
+
+
+def read_word_counts(data: bytes) -> dict[str, int]:
+    """`word<TAB>count` lines (a block's, or a part's sum) as a dict."""
+    fields = data.decode("utf-8", errors="surrogatepass").replace("\n", "\t").split("\t")
+    return dict(zip(fields[0:-1:2], map(int, fields[1::2]), strict=True))
 
 
 def _dense_codes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -236,6 +255,7 @@ class Part:
     passage_start: np.ndarray
     passage_length: np.ndarray
     passage_line: np.ndarray
+    word_counts: np.ndarray
 
     def encode(self, folded: str) -> list[int] | None:
         """The codes of a folded string (None when a character of it is not in this part)."""
@@ -269,8 +289,9 @@ class Part:
                 high = middle
         return low
 
-    def piece(self, block: int) -> BlockPiece:
-        """A block as a piece again, to write it into a merged segment's parts without analysing it."""
+    def piece(self, block: int, words: bytes) -> BlockPiece:
+        """A block as a piece again, to write it into a merged segment's parts without analysing it
+        (`words`: its word counts, from Whoosh's column)."""
         start, end = int(self.block_start[block]), int(self.block_end[block])
         after = self.codes[end : end + LOOKAHEAD]
         stop = np.flatnonzero(self.alphabet[after] == SEPARATOR)
@@ -286,6 +307,7 @@ class Part:
             norm_starts=(self.passage_start[first:last] - start).tolist(),
             lines=self.passage_line[first:last].tolist(),
             lookahead=self._text(after),
+            words=words,
         )
 
     def _text(self, codes: np.ndarray) -> str:

@@ -43,8 +43,9 @@ from .variants import fold
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-FORMAT_VERSION = 4  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
-# 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings
+FORMAT_VERSION = 5  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
+# 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings;
+# 5: each part sums the word counts of its blocks
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MANIFEST = "cs-manifest.json"
 USER_DICT = "cs-userdict.txt"
@@ -79,6 +80,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
     last is the block's normalised length), n + 1 text starts (the last is the text's length), n lines.
     """
     words = segment(block.normalized)
+    counts = word_counts(words)
     folded, lookahead = fold(block.normalized), fold(block.lookahead)
     differ = [offset for offset, (a, b) in enumerate(zip(block.normalized, folded, strict=True)) if a != b]
     document = {
@@ -88,7 +90,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
         "passage_starts": _array_bytes(
             [*block.norm_starts, len(block.normalized), *block.text_starts, len(block.text), *block.lines]
         ),
-        "words": word_counts(words),
+        "words": counts,
     }
     piece = BlockPiece(
         path=block.path,
@@ -99,6 +101,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
         norm_starts=block.norm_starts,
         lines=block.lines,
         lookahead=lookahead,
+        words=counts,
     )
     return document, piece
 
@@ -422,11 +425,12 @@ def _merging(index_dir: str, parts: PartBuilder):
                 if segment is biggest:
                     continue
                 with SegmentReader(writer.storage, writer.schema, segment) as reader:
+                    words = reader.column_reader("words")
                     for name in files.get(segment.segment_id(), []):
                         part = Part(os.path.join(index_dir, name))
                         for block, doc in enumerate(part.block_doc.tolist()):
                             if not reader.is_deleted(doc):
-                                parts.add(part.piece(block))
+                                parts.add(part.piece(block, words[doc]))
                         part.close()
                     writer.add_reader(reader)
         parts.finish()
