@@ -573,7 +573,9 @@ def _analyse_all(
     if pool is None:
         yield from map(_analyse_star, arguments)
     else:  # not pool.map: that cancels the futures left when Ctrl-C ends it (see _worker_pool)
-        yield from (future.result() for future in [pool.submit(_analyse_star, item) for item in arguments])
+        futures = [pool.submit(_analyse_star, item) for item in reversed(arguments)]
+        while futures:  # each dropped once read, so that memory holds only the files not yet written
+            yield futures.pop().result()
     for source in big:
         yield _analyse(source, known.get(source.real_path, {}).get("sha256"), encoding, lazy=True)
 
