@@ -43,8 +43,9 @@ from .variants import fold
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-FORMAT_VERSION = 4  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
-# 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings
+FORMAT_VERSION = 5  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
+# 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings;
+# 5: jieba cuts every Han ideograph (extensions, compatibility) with its dictionary (analysis.py)
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MANIFEST = "cs-manifest.json"
 USER_DICT = "cs-userdict.txt"
