@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import SAMPLE_CORPUS
-from corpus_search.analysis import WORD_CHAR, UserWord, segment, segmenter, use_user_words, word_flags
+from corpus_search.analysis import WORD_CHAR, UserWord, is_collocate, segment, segmenter, use_user_words, word_flags
 from corpus_search.cli import cli
 from corpus_search.loader import read_text
 from corpus_search.normalize import is_han, normalize
@@ -25,11 +25,13 @@ from corpus_search.normalize import is_han, normalize
 JIEBA_RE_HAN_LINE = 're_han_default = re.compile("([\\u4E00-\\u9FD5a-zA-Z0-9+#&\\._%\\-]+)", re.U)'
 JIEBA_RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
 
-# One passage a line (blank lines between them). Line 5 has two astral characters, then U+F900.
+# One passage a line (blank lines between them). Line 5 has two astral characters, then U+F900; line 7
+# characters of extensions H and I, which Python 3.11's Unicode 14 database does not know.
 LINES = [
     "苯二氮䓬类药物可以帮助睡眠，但是长期服用苯二氮䓬容易成瘾。",
     "中午我们去𠮷野家吃饭，他说𠮷野家的牛肉饭很好吃。",
     "𠀀𪚥两个字很少见，不\uf900如此吃饭。",
+    "新字\U00031350\U0002ebf0也是汉字。",
 ]
 FILLER = "今天天气晴朗，一起到公园散步，然后看书。"
 WORDS = "苯二氮䓬\n𠮷野家\n"
@@ -144,8 +146,15 @@ def test_json_offsets_count_code_points(rare_index):
 
 def test_wildcards_stand_for_rare_han_characters(rare_index):
     found = {}
-    for query in ("氮?类", "去?野", "不?如", "𠀀*字"):
+    for query in ("氮?类", "去?野", "不?如", "𠀀*字", "字??也"):
         found[query] = [match["text"] for hit in search_json(query, rare_index) for match in hit["matches"]]
-    assert found == {"氮?类": ["氮䓬类"], "去?野": ["去𠮷野"], "不?如": ["不\uf900如"], "𠀀*字": ["𠀀𪚥两个字"]}
-    flags = word_flags("䓬𠮷𠀀𪚥\uf900\U0002f800\u9fef。")
-    assert [bool(flag & WORD_CHAR) for flag in flags] == [True] * 7 + [False, False]
+    assert found == {
+        "氮?类": ["氮䓬类"],
+        "去?野": ["去𠮷野"],
+        "不?如": ["不\uf900如"],
+        "𠀀*字": ["𠀀𪚥两个字"],
+        "字??也": ["字\U00031350\U0002ebf0也"],
+    }
+    flags = word_flags("䓬𠮷𠀀𪚥\uf900\U0002f800\u9fef\U00031350\U0002ebf0\U000323b0。")
+    assert [bool(flag & WORD_CHAR) for flag in flags] == [True] * 10 + [False, False]
+    assert is_collocate("\U00031350")

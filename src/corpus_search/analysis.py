@@ -91,12 +91,12 @@ def segment(text: str) -> list[tuple[str, int, int]]:
 
 
 BOUNDARY = 1  # a jieba word starts or ends at this offset
-WORD_CHAR = 2  # the character at this offset is a letter, digit or Han character (str.isalnum)
+WORD_CHAR = 2  # the character at this offset is a letter, digit (str.isalnum) or Han character (HAN_RANGES)
 
 
 def word_flags(own: str, lookahead: str = "", words: list[tuple[str, int, int]] | None = None) -> bytes:
     """One byte per offset 0…len(own + lookahead): BOUNDARY where a jieba word of `own` starts or ends
-    (always at len(own)), WORD_CHAR where the character is alphanumeric."""
+    (always at len(own)), WORD_CHAR where the character is a word character."""
     flags = bytearray(word_characters(own + lookahead))
     for _, start, end in segment(own) if words is None else words:
         flags[start] |= BOUNDARY
@@ -106,13 +106,15 @@ def word_flags(own: str, lookahead: str = "", words: list[tuple[str, int, int]] 
 
 
 def word_characters(text: str) -> bytes:
-    """One byte per offset 0…len(text): WORD_CHAR where the character is alphanumeric, else 0."""
+    """One byte per offset 0…len(text): WORD_CHAR where the character is a letter, digit or Han, else 0."""
     # Two passes of the regex engine mark the word characters (a Python loop per character is slower).
     marks = _OTHER_THAN_MARK.sub("\0", _WORD_CHARACTER.sub(chr(WORD_CHAR), text))
     return marks.encode("latin-1") + b"\0"
 
 
-_WORD_CHARACTER = re.compile(r"[^\W_]")  # what str.isalnum() accepts
+# What str.isalnum() accepts, and every Han code point: this Python's Unicode database may predate an
+# extension (3.11 knows none of H, I or J) and call its characters unassigned, where jieba counts them Han.
+_WORD_CHARACTER = re.compile(f"[{_HAN_CLASS}]|[^\\W_]")
 _OTHER_THAN_MARK = re.compile(f"[^{chr(WORD_CHAR)}]")
 
 
