@@ -12,7 +12,7 @@ ALLOWED = {
     "model": set(),
     "normalize": set(),
     "loader": {"normalize", "errors"},
-    "analysis": set(),
+    "analysis": {"normalize"},  # one definition of Han (normalize.HAN_RANGES) for jieba and the text
     "store": {"analysis", "loader", "segment", "userdict", "variants", "errors"},
     "segment": {"analysis", "loader"},
     "userdict": {"analysis", "normalize", "errors"},

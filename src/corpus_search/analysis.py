@@ -8,6 +8,10 @@ segment.py, so a term is found as a substring.
   a whole word or a run of whole words. The same bytes flag word characters (letters, digits, Han), which
   wildcards may stand for, and each block keeps how often each word occurs in it, for collocates. A user
   dictionary (`use_user_words`) adds words to jieba's; it changes boundaries and counts, never matches.
+- Han for jieba: jieba 0.42.1 cuts only runs of U+4E00–U+9FD5 (and ASCII letters, digits, +#&._%-) with
+  its dictionary; any other character is a word by itself, so a dictionary word holding 䓬 (extension A)
+  or 𠮷 (extension B) is never cut whole (fxsjy/jieba #440, #1049). The segmenter widens that range to
+  every Han ideograph (normalize.HAN_RANGES); text without such characters is cut as before.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from operator import itemgetter
+
+from .normalize import HAN_RANGES
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +56,26 @@ def segmenter():
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
+    _widen_jieba_han(jieba)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     for word in _user_words:
         tokenizer.add_word(word.text, word.frequency, word.tag)
     return tokenizer
+
+
+_HAN_CLASS = "".join(f"{chr(first)}-{chr(last)}" for first, last in HAN_RANGES)  # inside [...] of a regex
+_JIEBA_HAN = "\u4e00-\u9fd5"  # the Han range in re_han_default of jieba 0.42.1 (pinned in pyproject.toml)
+
+
+def _widen_jieba_han(jieba) -> None:
+    """Let jieba's dictionary cut every Han ideograph, not only U+4E00–U+9FD5. jieba has no option for
+    it: `Tokenizer.cut` splits text into runs to cut with the module global `re_han_default`, read at
+    each call (`cut_all` uses the same regex; `load_userdict`'s `re_userdict` takes any character, and we
+    call `add_word`). Replacing that global, before the first cut, is the only way short of a fork."""
+    pattern = jieba.re_han_default.pattern
+    if _JIEBA_HAN in pattern:  # not yet widened in this process (a forked worker inherits the widening)
+        jieba.re_han_default = re.compile(pattern.replace(_JIEBA_HAN, _HAN_CLASS), re.U)
 
 
 def segment(text: str) -> list[tuple[str, int, int]]:
@@ -70,12 +91,12 @@ def segment(text: str) -> list[tuple[str, int, int]]:
 
 
 BOUNDARY = 1  # a jieba word starts or ends at this offset
-WORD_CHAR = 2  # the character at this offset is a letter, digit or Han character (str.isalnum)
+WORD_CHAR = 2  # the character at this offset is a letter, digit (str.isalnum) or Han character (HAN_RANGES)
 
 
 def word_flags(own: str, lookahead: str = "", words: list[tuple[str, int, int]] | None = None) -> bytes:
     """One byte per offset 0…len(own + lookahead): BOUNDARY where a jieba word of `own` starts or ends
-    (always at len(own)), WORD_CHAR where the character is alphanumeric."""
+    (always at len(own)), WORD_CHAR where the character is a word character."""
     flags = bytearray(word_characters(own + lookahead))
     for _, start, end in segment(own) if words is None else words:
         flags[start] |= BOUNDARY
@@ -85,13 +106,15 @@ def word_flags(own: str, lookahead: str = "", words: list[tuple[str, int, int]] 
 
 
 def word_characters(text: str) -> bytes:
-    """One byte per offset 0…len(text): WORD_CHAR where the character is alphanumeric, else 0."""
+    """One byte per offset 0…len(text): WORD_CHAR where the character is a letter, digit or Han, else 0."""
     # Two passes of the regex engine mark the word characters (a Python loop per character is slower).
     marks = _OTHER_THAN_MARK.sub("\0", _WORD_CHARACTER.sub(chr(WORD_CHAR), text))
     return marks.encode("latin-1") + b"\0"
 
 
-_WORD_CHARACTER = re.compile(r"[^\W_]")  # what str.isalnum() accepts
+# What str.isalnum() accepts, and every Han code point: this Python's Unicode database may predate an
+# extension (3.11 knows none of H, I or J) and call its characters unassigned, where jieba counts them Han.
+_WORD_CHARACTER = re.compile(f"[{_HAN_CLASS}]|[^\\W_]")
 _OTHER_THAN_MARK = re.compile(f"[^{chr(WORD_CHAR)}]")
 
 

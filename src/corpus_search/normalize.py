@@ -60,12 +60,20 @@ def is_cjk(char: str) -> bool:
     return any(first <= code <= last for first, last in _CJK_RANGES)
 
 
+# (first, last) code points of Han ideographs, the commonest first. Planes 2 and 3 hold only CJK
+# ideographs (extensions B to J and the compatibility supplement), with room for the extensions to come.
+HAN_RANGES = (
+    (0x4E00, 0x9FFF),  # unified ideographs
+    (0x3400, 0x4DBF),  # extension A
+    (0xF900, 0xFAFF),  # compatibility ideographs
+    (0x20000, 0x3FFFF),  # extensions B and later, compatibility ideographs supplement
+)
+
+
 def is_han(char: str) -> bool:
     """True for a Han ideograph (unified, extension A, compatibility, extension B and later)."""
     code = ord(char)
-    return (
-        0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF
-    )
+    return any(first <= code <= last for first, last in HAN_RANGES)
 
 
 # Full-width ASCII to ASCII. U+FFFF is a noncharacter the index uses as a separator, so text never

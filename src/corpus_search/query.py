@@ -18,9 +18,9 @@ Precedence: NEAR and ADJ (which join two terms), then NOT, then AND, then OR. A 
 read raises CorpusSearchError with a one-line reason.
 
 Wildcards are the ASCII `*` and `?` in a bare term; inside "quotes", and as full-width ＊ ？, they are
-the characters themselves. A word character is a letter, digit or Han character (`str.isalnum`), never
-punctuation or a space. Where a pattern can match more than one way at a start, the shortest match
-counts, as a regular expression with lazy `{0,10}?` would choose.
+the characters themselves. A word character is a letter or digit (`str.isalnum`) or a Han character
+(normalize.HAN_RANGES), never punctuation or a space. Where a pattern can match more than one way at a
+start, the shortest match counts, as a regular expression with lazy `{0,10}?` would choose.
 """
 
 from __future__ import annotations

@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 5  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
 # 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings;
-# 5: each part sums the word counts of its blocks
+FORMAT_VERSION = 6  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
+# 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings;
+# 5: each part sums the word counts of its blocks;
+# 6: jieba cuts every Han ideograph (extensions, compatibility) with its dictionary (analysis.py)
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MANIFEST = "cs-manifest.json"
 USER_DICT = "cs-userdict.txt"
