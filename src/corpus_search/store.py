@@ -44,8 +44,6 @@ from .variants import fold
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-FORMAT_VERSION = 5  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
-# 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings;
 FORMAT_VERSION = 6  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
 # 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings;
 # 5: each part sums the word counts of its blocks;
