@@ -1,8 +1,8 @@
 """Matching: where a term, a pattern or a NEAR pair occurs, found through the reader's suffix arrays.
 
-A term is found folded (every spelling its variant set allows) and each occurrence is marked as spelled
-as typed or not; `exact_script` keeps only the former, `whole_words` only occurrences that start and end
-on jieba word boundaries. A pattern's literal parts are found in the suffix arrays and its gaps checked
+A term is found folded (every spelling its variant set allows); `exact_script` keeps only occurrences
+spelled as typed (`spelled_as_typed` tells them apart for ranking), `whole_words` only those that start
+and end on jieba word boundaries. A pattern's literal parts are found in the suffix arrays and its gaps checked
 against the word-character flags, shortest gap first, as a regular expression with lazy repeats would.
 Everything returned is a `Located` (reader.py): numpy arrays in text order.
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 from .analysis import WORD_CHAR
 from .query import Near, Term
-from .reader import IndexReader, Located, concatenated
+from .reader import IndexReader, Located, concatenated, in_sorted
 from .variants import fold_table
 
 Span = tuple[int, int]  # [start, end) offsets
@@ -38,11 +38,19 @@ def locate_term(reader: IndexReader, term: Term, options: MatchOptions = DEFAULT
     if term.is_pattern:
         located = _locate_pattern(reader, term, options.exact_script)
     else:
-        folding = not options.exact_script and any(len(variant_group(char)) > 1 for char in set(term.normalized))
-        located = reader.locate(term.normalized, options.exact_script, folding)
+        located = reader.locate(term.normalized, options.exact_script)
     if options.whole_words:
         located = located.where(located.whole)
     return located
+
+
+def spelled_as_typed(reader: IndexReader, term: Term, located: Located, options: MatchOptions) -> np.ndarray:
+    """Which of a term's occurrences are spelled as typed (after t2s), not only through a variant; all
+    of a pattern's are, as are all with `exact_script` or when no character of the term has a variant."""
+    folding = not options.exact_script and any(len(variant_group(char)) > 1 for char in set(term.normalized))
+    if term.is_pattern or not folding:
+        return np.ones(len(located), dtype=bool)
+    return reader.spelled_as(located, term.normalized)
 
 
 def _locate_pattern(reader: IndexReader, term: Term, exact_script: bool) -> Located:
@@ -115,8 +123,8 @@ def pairs_in_passages(left: Located, right: Located, near: Near) -> dict[int, li
     common = np.intersect1d(left.passage, right.passage)
     if not len(common):
         return {}
-    left = left.where(np.isin(left.passage, common))
-    right = right.where(np.isin(right.passage, common))
+    left = left.where(in_sorted(left.passage, common))
+    right = right.where(in_sorted(right.passage, common))
     by_passage: dict[int, tuple[list[Span], list[Span]]] = {}
     for side, located in enumerate((left, right)):
         for passage, start, end in zip(

@@ -45,20 +45,19 @@ class Layout:
 @dataclass(frozen=True, slots=True)
 class Located:
     """Occurrences found in the text: global start and end positions (rising starts), the global
-    passage and block each starts in, and whether each is spelled as typed and is whole words."""
+    passage and block each starts in, and whether each is whole words."""
 
     start: np.ndarray
     end: np.ndarray
     passage: np.ndarray
     block: np.ndarray
-    exact: np.ndarray
     whole: np.ndarray
 
     def where(self, keep: np.ndarray) -> Located:
         return Located(*(values[keep] for values in self))
 
     def __iter__(self):
-        return iter((self.start, self.end, self.passage, self.block, self.exact, self.whole))
+        return iter((self.start, self.end, self.passage, self.block, self.whole))
 
     def __len__(self) -> int:
         return len(self.start)
@@ -82,8 +81,16 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[run_starts(values)]
 
 
+def in_sorted(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Which values are among the sorted `members` (a binary search each: np.isin hashes both arrays)."""
+    if not len(members):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(members, values), len(members) - 1)
+    return members[at] == values
+
+
 def nothing_located() -> Located:
-    return Located(_EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
+    return Located(_EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0, dtype=bool))
 
 
 class IndexReader:
@@ -118,32 +125,39 @@ class IndexReader:
 
     # -- positions and passages ---------------------------------------------------------------------
 
-    def locate(self, text: str, exact_script: bool, check_exact: bool) -> Located:
+    def locate(self, text: str, exact_script: bool) -> Located:
         """Every occurrence of normalised `text` that starts in a live block, found folded; with
-        `exact_script` only those spelled as `text`, and with `check_exact` each is marked."""
+        `exact_script` only those spelled as `text`."""
         folded = fold(text)
         located = []
         for number, (part, _, _) in enumerate(self.parts):
-            starts, exact = _starts_in(part, text, folded, exact_script, check_exact)
+            starts = _starts_in(part, text, folded, exact_script)
             if len(starts):
-                located.append(self._placed(number, starts, starts + len(text), exact))
+                located.append(self.place(number, starts, starts + len(text)))
         return concatenated(located)
+
+    def spelled_as(self, located: Located, text: str) -> np.ndarray:
+        """Which occurrences (of normalised `text`, found folded) are spelled as `text`."""
+        exact = np.ones(len(located), dtype=bool)
+        owners = np.searchsorted(self.position_offset, located.start, side="right") - 1
+        for number in sorted_unique(owners).tolist():  # starts rise, and so do their parts
+            chosen = owners == number
+            starts = located.start[chosen] - self.position_offset[number]
+            exact[chosen] = _spelled_as(self.parts[number][0], starts, text)
+        return exact
 
     def part_starts(self, number: int, text: str, exact_script: bool) -> np.ndarray:
         """Where normalised `text` starts in part `number` (part positions, separators and lookahead
         included), found folded, or spelled as `text` with `exact_script`."""
-        return _starts_in(self.parts[number][0], text, fold(text), exact_script, False)[0]
+        return _starts_in(self.parts[number][0], text, fold(text), exact_script)
 
     def place(self, number: int, starts: np.ndarray, ends: np.ndarray) -> Located:
         """Occurrences given as positions in part `number`, placed in blocks and passages."""
-        return self._placed(number, starts, ends, np.ones(len(starts), dtype=bool))
-
-    def _placed(self, number: int, starts: np.ndarray, ends: np.ndarray, exact: np.ndarray) -> Located:
         part, _, live = self.parts[number]
         block = np.searchsorted(part.block_start, starts, side="right") - 1
         safe = np.maximum(block, 0)
         keep = (block >= 0) & (starts < part.block_end[safe]) & live[safe]
-        starts, ends, block, exact = starts[keep], ends[keep], block[keep], exact[keep]
+        starts, ends, block = starts[keep], ends[keep], block[keep]
         flags = part.flags
         whole = ((flags[starts] & BOUNDARY) != 0) & ((ends >= part.block_end[block]) | ((flags[ends] & BOUNDARY) != 0))
         passage = np.searchsorted(part.passage_start, starts, side="right") - 1
@@ -153,7 +167,6 @@ class IndexReader:
             ends + offset,
             passage + self.passage_offset[number],
             block + self.part_first_block[number],
-            exact,
             whole,
         )
 
@@ -284,16 +297,11 @@ class IndexReader:
         return +counts, total
 
 
-def _starts_in(
-    part: Part, text: str, folded: str, exact_script: bool, check_exact: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where `text` starts in a part, found by its folded form; which of those starts are spelled as
-    `text` (all marked True unless `check_exact`); with `exact_script` only those are kept."""
+def _starts_in(part: Part, text: str, folded: str, exact_script: bool) -> np.ndarray:
+    """Where `text` starts in a part, found by its folded form; with `exact_script` only where it is
+    spelled as `text`."""
     starts = part.find(folded)
-    if not len(starts) or not (exact_script or check_exact):
-        return starts, np.ones(len(starts), dtype=bool)
-    exact = _spelled_as(part, starts, text)
-    return (starts[exact], exact[exact]) if exact_script else (starts, exact)
+    return starts[_spelled_as(part, starts, text)] if exact_script and len(starts) else starts
 
 
 def _spelled_as(part: Part, starts: np.ndarray, text: str) -> np.ndarray:

@@ -23,11 +23,19 @@ import numpy as np
 
 from .errors import CorpusSearchError
 from .highlight import Highlighter, PassageKey, Shown
-from .matching import DEFAULT_OPTIONS, MatchOptions, Span, locate_term, pairs_in_passages, variant_group
+from .matching import (
+    DEFAULT_OPTIONS,
+    MatchOptions,
+    Span,
+    locate_term,
+    pairs_in_passages,
+    spelled_as_typed,
+    variant_group,
+)
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units
 from .ranking import BM25, in_passages, rank_order
-from .reader import IndexReader, Layout, Located, sorted_unique
+from .reader import IndexReader, Layout, Located, in_sorted, sorted_unique
 from .store import DEFAULT_INDEX
 
 __all__ = ["MatchOptions", "PassageKey", "SearchResult", "Searcher", "Span", "path_filter", "search", "variant_group"]
@@ -37,20 +45,36 @@ PathFilter = Callable[[str], bool]
 
 @dataclass(slots=True)
 class SearchResult:
-    """Every passage that satisfies a query, with its score; Hits are built only for those that are read."""
+    """Every passage that satisfies a query; scores are computed when an order is asked for (a count
+    needs none), and Hits only for those that are read."""
 
     searcher: Searcher
     units: list[Unit]
     options: MatchOptions
     passages: np.ndarray  # sorted global passage ids
-    scores: np.ndarray
-    exact_terms: np.ndarray
+    terms: list[Term]  # the positive terms, for ranking
     path_filter: PathFilter | None = None
+    _scored: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _ranked: list[tuple[float, str, int, PassageKey]] | None = field(default=None, repr=False)
 
     @property
     def total(self) -> int:
         return len(self.passages)
+
+    @property
+    def scores(self) -> np.ndarray:
+        """BM25 score of each passage."""
+        return self._scoring()[0]
+
+    @property
+    def exact_terms(self) -> np.ndarray:
+        """How many of the positive terms occur in each passage as typed (not only through a variant)."""
+        return self._scoring()[1]
+
+    def _scoring(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._scored is None:
+            self._scored = self.searcher.scored(self.passages, self.terms, self.options)
+        return self._scored
 
     def order(self, limit: int | None = None) -> np.ndarray:
         """Indices into `passages` of the best `limit` (all when None), best first."""
@@ -93,12 +117,12 @@ class SearchResult:
                 pairs = searcher.pairs(unit, self.options)
                 ids = np.fromiter(pairs, dtype=np.int64, count=len(pairs))
                 found = np.fromiter(map(len, pairs.values()), dtype=np.int64, count=len(pairs))
-                inside = np.isin(ids, self.passages)
+                inside = in_sorted(ids, self.passages)
                 blocks = reader.passage_blocks(ids[inside])
                 occurrences += np.bincount(ranks[blocks], weights=found[inside], minlength=len(names)).astype(np.int64)
             else:
                 located = searcher.located(unit, self.options)
-                kept = np.isin(located.passage, self.passages)
+                kept = in_sorted(located.passage, self.passages)
                 occurrences += np.bincount(ranks[located.block[kept]], minlength=len(names))
         return {
             names[rank]: (int(occurrences[rank]), int(passages[rank])) for rank in np.flatnonzero(passages).tolist()
@@ -255,13 +279,17 @@ class Searcher:
                 [docnum in paths and paths_wanted(paths[docnum]) for docnum in reader.block_docnum.tolist()]
             )
             passages = passages[kept[reader.passage_blocks(passages)]]
-        terms = [self.located(term, options) for term in positive_terms(node)]
+        return SearchResult(self, positive_units(node), options, passages, positive_terms(node), paths_wanted)
+
+    def scored(self, passages: np.ndarray, terms: list[Term], options: MatchOptions) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores of the passages, and how many of the terms occur in each as typed."""
+        located = [self.located(term, options) for term in terms]
         exact_terms = np.zeros(len(passages), dtype=np.int64)
-        for located in terms:
-            exact_terms += in_passages(passages, located.where(located.exact)) > 0
-        lengths = reader.passage_values(passages, "passage_length")
-        scores = self.ranking.scores(passages, lengths, terms)
-        return SearchResult(self, positive_units(node), options, passages, scores, exact_terms, paths_wanted)
+        for term, found in zip(terms, located, strict=True):
+            exact = spelled_as_typed(self.reader, term, found, options)
+            exact_terms += in_passages(passages, found.where(exact)) > 0
+        lengths = self.reader.passage_values(passages, "passage_length")
+        return self.ranking.scores(passages, lengths, located), exact_terms
 
     # -- hits ------------------------------------------------------------------------------------------
 
