@@ -9,8 +9,8 @@ instead a term also matches where one of its **alternatives** matches. An altern
 conversions (CONVERSIONS) makes of the term as typed, normalised and folded as document text is.
 
 The conversions are the ones that change the script (s2t, s2tw, s2hk, t2s, tw2s, hk2s), not the `*p`
-ones that change words (s2twp, tw2sp): on the corpus those turned 建立 into 创建, 智慧 into 智能, 支援
-into 支持 and 联系 into 联络, other words that happen to be written differently in Taiwan. Only
+ones that change words (s2twp, tw2sp): in the seeds' news text those turned 建立 into 创建, 智慧 into
+智能, 支援 into 支持 and 联系 into 联络, words that mean other things where they are not Taiwan usage. Only
 alternatives as long as the normalised term are kept: a match is then the same characters in the same
 places, and highlighting, offsets and `cs count` stay exact. None of the six conversions' entries
 changes a length today; the `*p` ones do (方便面 → 泡麵), as might a future dictionary.
@@ -101,11 +101,13 @@ def _stage(spec: dict) -> Stage:
     return spec.get("match_policy") == "union", names
 
 
-def build_conversions(folder: str | None = None, reduced: bool = True) -> Conversions:
-    """Read the eight conversions' dictionaries; `reduced` keeps only the entries that can change a
-    folded result (see the module docstring), as the search uses them."""
+def build_conversions(
+    folder: str | None = None, reduced: bool = True, names: tuple[str, ...] = CONVERSIONS
+) -> Conversions:
+    """Read the conversions' dictionaries; `reduced` keeps only the entries that can change a folded
+    result (see the module docstring), as the search uses them."""
     folder = folder or data_dir()
-    chains = {conversion: read_chain(folder, conversion) for conversion in CONVERSIONS}
+    chains = {conversion: read_chain(folder, conversion) for conversion in names}
     names = {name for chain in chains.values() for _, group in chain for name in group}
     raw = {name: read_dictionary(os.path.join(folder, name)) for name in sorted(names)}
     if not reduced:
@@ -178,7 +180,7 @@ def alternatives(text: str, normalized: str, conversions: Conversions | None = N
     conversions = conversions or loaded()
     own = fold(normalized)
     found = set()
-    for conversion in CONVERSIONS:
+    for conversion in conversions.chains:
         converted = convert(text, conversion, conversions)
         if converted != text:
             spelled = fold(normalize_query(converted))
