@@ -9,6 +9,12 @@ a) Recall on OpenCC's own test pairs (a simplified sentence and its traditional,
 b) Precision on the corpus: random 2–4 character Han queries drawn from the normalised corpus, and the
    (file, offset) matches they get without and with folding, also with a table built without JPVariants.
 c) Cost: folding the normalised corpus against normalising it, and loading the table built or cached.
+d) Phrase alternatives (`corpus_search.phrases`), as a user tries them: each side of a character
+   conversion's pair (s2t, s2tw, s2hk and back) in a file, a 2–6 character Han window of the other side
+   as the query, found with folding alone (before) and with the term's alternatives too (after): one
+   random window per pair and side over several seeds, and every window. Then precision: b)'s corpus
+   queries with their alternatives; whether the reduced tables give the alternatives the full
+   dictionaries give; and what the alternatives cost.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus_search.loader import read_text
-from corpus_search.normalize import is_han, join_whitespace, normalize
+from corpus_search.normalize import is_han, join_whitespace, normalize, normalize_query, to_script
+from corpus_search.phrases import Conversions, alternatives, build_conversions, load_conversions
 from corpus_search.variants import (
     CHARACTER_TABLES,
     build_fold_table,
@@ -296,18 +303,137 @@ def report_table() -> None:
     print(f"   largest: {largest}")
 
 
+TRIAL_CONVERSIONS = ("s2t", "s2tw", "s2hk", "t2s", "tw2s", "hk2s")
+TRIAL_SEEDS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """A document (one side of a pair, normalised and folded) and the query windows of the other side."""
+
+    conversion: str
+    document: str
+    windows: list[str]
+
+
+def trials(pairs: Iterable[Pair]) -> list[Trial]:
+    """Both sides of every pair of the character conversions whose sides differ, each as the document."""
+    found = []
+    for pair in pairs:
+        if pair.conversion not in TRIAL_CONVERSIONS or pair.simplified == pair.other:
+            continue
+        for side, other in ((pair.simplified, pair.other), (pair.other, pair.simplified)):
+            windows = [
+                side[start : start + length]
+                for length in QUERY_LENGTHS
+                for start in range(len(side) - length + 1)
+                if all(is_han(char) for char in side[start : start + length])
+            ]
+            if windows:
+                found.append(Trial(pair.conversion, fold(normalize(other).text), windows))
+    return found
+
+
+def found_by(query: str, document: str, with_alternatives: bool) -> bool:
+    """Whether cs finds `query` (as typed) in a document: the folded term, or one of its alternatives."""
+    normalized = normalize_query(query)
+    needles = [fold(normalized)]
+    if with_alternatives:
+        needles += alternatives(query, normalized)
+    return any(needle in document for needle in needles)
+
+
+def report_phrase_recall(pairs: list[Pair]) -> None:
+    chosen = trials(pairs)
+    print(f"d) phrase alternatives: {len(chosen)} documents (both sides of the {', '.join(TRIAL_CONVERSIONS)} pairs)")
+    for name, with_alternatives in (("before (fold only)", False), ("after (fold + alternatives)", True)):
+        rates = []
+        for seed in range(TRIAL_SEEDS):
+            generator = random.Random(seed)
+            hits = sum(found_by(generator.choice(t.windows), t.document, with_alternatives) for t in chosen)
+            rates.append(hits / len(chosen))
+        every = [(window, t) for t in chosen for window in t.windows]
+        missed = Counter(
+            (t.conversion, window) for window, t in every if not found_by(window, t.document, with_alternatives)
+        )
+        print(
+            f"   {name}: one random window per document, {TRIAL_SEEDS} seeds: mean {100 * statistics.mean(rates):.2f} %"
+            f" (min {100 * min(rates):.2f} %, max {100 * max(rates):.2f} %); every window: "
+            f"{percent(len(every) - sum(missed.values()), len(every))} of {len(every)} ({sum(missed.values())} missed)"
+        )
+        shortest = sorted(window for (_, window) in missed if len(window) == 2)
+        print(f"     2-character windows missed ({len(shortest)}): {' '.join(shortest)}")
+
+
+def phrase_precision(
+    folded_texts: dict[Path, str], typed: list[str], conversions: Conversions | None = None
+) -> tuple[int, Counter[tuple[str, str]]]:
+    """Corpus matches that the queries' alternatives add to folding's, and which spellings they are."""
+    extra = 0
+    added: Counter[tuple[str, str]] = Counter()
+    for query in typed:
+        others = alternatives(query, normalize_query(query), conversions)
+        if not others:
+            continue
+        own = fold(normalize_query(query))
+        for folded in folded_texts.values():
+            found = {offset for other in others for offset in match_offsets(folded, other)}
+            new = found - set(match_offsets(folded, own))
+            extra += len(new)
+            added.update((query, folded[offset : offset + len(own)]) for offset in new)
+    return extra, added
+
+
+def report_phrase_precision(texts: dict[Path, str], queries: list[str], pairs: list[Pair]) -> None:
+    folded_texts = {path: fold(text) for path, text in texts.items()}
+    matches = sum(len(match_offsets(folded, fold(query))) for query in queries for folded in folded_texts.values())
+    typed = queries + [to_script(query, "t") for query in queries]
+    print(f"   precision: {len(queries)} corpus queries typed in either script, {matches:,} matches with folding")
+    extra, added = phrase_precision(folded_texts, typed)
+    shown = ", ".join(f"{query}→{spelled} {count}" for (query, spelled), count in added.most_common(10))
+    print(
+        f"     alternatives add {extra:,} matches (+{percent(extra, 2 * matches)}) "
+        f"for {len({query for query, _ in added})} queries: {shown or 'none'}"
+    )
+    full = build_conversions(reduced=False)
+    asked = {window for t in trials(pairs) for window in t.windows} | set(queries)
+    differ = [
+        query
+        for query in sorted(asked)
+        if alternatives(query, normalize_query(query)) != alternatives(query, normalize_query(query), full)
+    ]
+    print(
+        f"   reduced tables against the full dictionaries: {len(asked) - len(differ)} of {len(asked)} queries get the "
+        f"same alternatives; differ: {' '.join(differ[:20]) or 'none'}"
+    )
+    build = best_of(3, build_conversions)
+    with tempfile.TemporaryDirectory() as cache:
+        load_conversions(cache)
+        load = statistics.median(best_of(1, lambda: load_conversions(cache)) for _ in range(5))
+    per_term = best_of(3, lambda: [alternatives(query, query) for query in queries]) / len(queries)
+    print(
+        f"   cost: tables built from the dictionaries {build * 1000:.0f} ms; loaded from the cache "
+        f"{load * 1000:.2f} ms; alternatives of one term {per_term * 1e6:.0f} µs"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--phrase-queries", type=int, default=3_000, help="corpus queries for d)'s precision")
     arguments = parser.parse_args()
     report_table()
-    report_recall(read_pairs(arguments.pairs))
+    pairs = read_pairs(arguments.pairs)
+    report_recall(pairs)
     texts, normalize_seconds = normalized_corpus(corpus_files(arguments.corpus))
-    report_precision(texts, draw_queries(texts, arguments.queries, arguments.seed))
+    queries = draw_queries(texts, arguments.queries, arguments.seed)
+    report_precision(texts, queries)
     report_cost(texts, normalize_seconds)
+    report_phrase_recall(pairs)
+    report_phrase_precision(texts, draw_queries(texts, arguments.phrase_queries, arguments.seed), pairs)
 
 
 if __name__ == "__main__":

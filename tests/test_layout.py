@@ -16,7 +16,8 @@ ALLOWED = {
     "store": {"analysis", "loader", "segment", "userdict", "variants", "errors"},
     "segment": {"analysis", "loader"},
     "userdict": {"analysis", "normalize", "errors"},
-    "query": {"normalize", "errors"},
+    "query": {"normalize", "phrases", "errors"},
+    "phrases": {"normalize", "variants"},  # a term's other spellings, normalised and folded
     "variants": set(),
     "reader": {"analysis", "errors", "loader", "segment", "store", "variants"},
     "matching": {"analysis", "query", "reader", "variants"},

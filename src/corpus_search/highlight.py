@@ -153,8 +153,10 @@ def _spans_in(term: Term, haystack: str, own_length: int, exact_script: bool) ->
     (normalised, and folded unless `exact_script`)."""
     if term.is_pattern:
         return _pattern_spans_in(term, haystack, own_length, exact_script)
-    needle = term.normalized if exact_script else fold(term.normalized)
-    return [(start, start + len(needle)) for start in _find_all(haystack, needle, own_length)]
+    # The term and its alternatives, as matching.locate_term finds them.
+    needles = [term.normalized] if exact_script else [fold(term.normalized), *term.alternatives]
+    starts = sorted({start for needle in needles for start in _find_all(haystack, needle, own_length)})
+    return [(start, start + len(term.normalized)) for start in starts]
 
 
 def _find_all(haystack: str, needle: str, before: int) -> list[int]:

@@ -39,18 +39,32 @@ def locate_term(reader: IndexReader, term: Term, options: MatchOptions = DEFAULT
         located = _locate_pattern(reader, term, options.exact_script)
     else:
         located = reader.locate(term.normalized, options.exact_script)
+        if term.alternatives and not options.exact_script:
+            located = _with_alternatives(reader, term, located)
     if options.whole_words:
         located = located.where(located.whole)
     return located
 
 
 def spelled_as_typed(reader: IndexReader, term: Term, located: Located, options: MatchOptions) -> np.ndarray:
-    """Which of a term's occurrences are spelled as typed (after t2s), not only through a variant; all
-    of a pattern's are, as are all with `exact_script` or when no character of the term has a variant."""
+    """Which of a term's occurrences are spelled as typed (after t2s), not only through a variant or an
+    alternative (phrases.py); all of a pattern's are, as are all with `exact_script` or when the term
+    has neither an alternative nor a character with a variant."""
     folding = not options.exact_script and any(len(variant_group(char)) > 1 for char in set(term.normalized))
-    if term.is_pattern or not folding:
+    if term.is_pattern or not (folding or (term.alternatives and not options.exact_script)):
         return np.ones(len(located), dtype=bool)
     return reader.spelled_as(located, term.normalized)
+
+
+def _with_alternatives(reader: IndexReader, term: Term, located: Located) -> Located:
+    """The term's occurrences and those of its alternatives (phrases.py), in text order, each place once:
+    an alternative is as long as the term, so a place found both ways is one occurrence. One found only
+    through an alternative is not spelled as typed (spelled_as_typed reads how it is written)."""
+    found = concatenated([located, *(reader.locate(alternative, False) for alternative in term.alternatives)])
+    found = found.where(np.argsort(found.start, kind="stable"))
+    first = np.ones(len(found), dtype=bool)
+    first[1:] = found.start[1:] != found.start[:-1]
+    return found.where(first)
 
 
 def _locate_pattern(reader: IndexReader, term: Term, exact_script: bool) -> Located:

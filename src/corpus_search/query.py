@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from .errors import CorpusSearchError
 from .normalize import normalize_query
+from .phrases import alternatives
 
 WILDCARD_RUN = 10  # word characters a `*` stands for, at most
 DEFAULT_NEAR = 10  # characters between the terms of a NEAR or ADJ without /n
@@ -44,6 +45,10 @@ class Term:
     A pattern (a term with wildcards) also has its literal `parts`, normalised, and `gaps`: one more
     than the parts, the word characters before, between and after them. `normalized` then spells the
     pattern with `*` for a gap that may grow and `?` per character of a fixed one.
+
+    `alternatives`: the term's other spellings that OpenCC's phrase-aware conversions give (phrases.py),
+    normalised and folded, each as long as `normalized`; a term matches where any of them does, unless
+    the search is exact-script. A pattern has none.
     """
 
     text: str
@@ -51,6 +56,7 @@ class Term:
     quoted: bool = False
     parts: tuple[str, ...] = ()
     gaps: tuple[Gap, ...] = ()
+    alternatives: tuple[str, ...] = ()
 
     @property
     def is_pattern(self) -> bool:
@@ -209,7 +215,7 @@ class _Parser:
         normalized = normalize_query(text)
         if not normalized:
             raise CorpusSearchError(f"bad query: {text!r} has nothing to search for")
-        return Term(text, normalized, quoted=kind == "phrase")
+        return Term(text, normalized, quoted=kind == "phrase", alternatives=alternatives(text, normalized))
 
 
 def _near_operator(word: str) -> tuple[str, int]:

@@ -188,7 +188,7 @@ class Searcher:
         """Every occurrence of a term (or of a normalised string), in text order."""
         if isinstance(term, str):
             term = Term(term, term)
-        key = (term.normalized, term.parts, term.gaps, options)
+        key = (term.normalized, term.parts, term.gaps, term.alternatives, options)
         if key not in self._located:
             self._located[key] = locate_term(self.reader, term, options)
         return self._located[key]
