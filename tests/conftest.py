@@ -145,3 +145,14 @@ def oracle(sample_dir: Path) -> list[OracleFile]:
     paths = sorted(str(path) for path in sample_dir.rglob("*.txt"))
     with ProcessPoolExecutor(2) as pool:
         return list(pool.map(OracleFile, paths))
+
+
+def needles(typed: str) -> set[str]:
+    """What a folded search for the typed term looks for: the term normalised and folded, and its
+    alternatives (the spellings OpenCC's phrase-aware conversions give it, phrases.py)."""
+    from corpus_search.normalize import normalize
+    from corpus_search.phrases import alternatives
+    from corpus_search.variants import fold
+
+    normalized = normalize(typed).text
+    return {fold(normalized), *alternatives(typed, normalized)}

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import OracleFile
+from conftest import OracleFile, needles
 from corpus_search.errors import CorpusSearchError
 from corpus_search.loader import blocks_from_text, read_text
 from corpus_search.normalize import is_han, normalize, to_script
@@ -150,12 +150,11 @@ class PassageOracle:
     def pair_starts(self, first: str, second: str, distance: int, ordered: bool) -> set[tuple[str, int]]:
         """(path, line) of both terms of every pair in one passage (both start in it) that is close enough."""
         folded = self.entry.folded
-        a_needle, b_needle = (fold(normalize(term).text) for term in (first, second))
         starts = [start for start, _ in self.passages]
         found = set()
-        for a in _spans(folded, a_needle, 0, len(folded)):
+        for a in (span for needle in needles(first) for span in _spans(folded, needle, 0, len(folded))):
             start, end = self.passages[bisect.bisect_right(starts, a[0]) - 1]
-            for b in _spans(folded, b_needle, start, end):
+            for b in (span for needle in needles(second) for span in _spans(folded, needle, start, end)):
                 if 0 <= b[0] - a[1] <= distance or (not ordered and 0 <= a[0] - b[1] <= distance):
                     found |= {(self.entry.path, self.entry.line_at(a[0])), (self.entry.path, self.entry.line_at(b[0]))}
         return found
