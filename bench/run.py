@@ -1015,13 +1015,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def kept_sections(out: Path) -> str:
-    """The parts of an existing report that other scripts write (bench/tools.py, bench/engine.py), kept
+    """The parts of an existing report that other scripts write (bench/tools.py, engine.py, imports.py), kept
     as they are."""
     if not out.exists():
         return ""
     text = out.read_text(encoding="utf-8")
     kept = ""
-    for script in ("tools", "engine"):
+    for script in ("tools", "engine", "imports"):
         begin, end = f"<!-- bench/{script}.py: begin -->", f"<!-- bench/{script}.py: end -->"
         if begin in text and end in text:
             kept += "\n" + begin + text.split(begin, 1)[1].split(end, 1)[0] + end + "\n"

