@@ -152,20 +152,23 @@ class PassageOracle:
         folded = self.entry.folded
         starts = [start for start, _ in self.passages]
         found = set()
-        for a in (span for needle in needles(first) for span in _spans(folded, needle, 0, len(folded))):
+        firsts, seconds = needles(first), needles(second)
+        for a in (span for needle in firsts for span in _spans(folded, needle, 0, len(folded))):
             start, end = self.passages[bisect.bisect_right(starts, a[0]) - 1]
-            for b in (span for needle in needles(second) for span in _spans(folded, needle, start, end)):
+            for b in (span for needle in seconds for span in _spans(folded, needle, start, end)):
                 if 0 <= b[0] - a[1] <= distance or (not ordered and 0 <= a[0] - b[1] <= distance):
                     found |= {(self.entry.path, self.entry.line_at(a[0])), (self.entry.path, self.entry.line_at(b[0]))}
         return found
 
 
 def _spans(text: str, needle: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of `needle` that start in [start, end) (and may run past `end`)."""
     spans = []
-    at = text.find(needle, start)
+    stop = end + len(needle) - 1  # str.find looks no further than where a match starting before end ends
+    at = text.find(needle, start, stop)
     while 0 <= at < end:
         spans.append((at, at + len(needle)))
-        at = text.find(needle, at + 1)
+        at = text.find(needle, at + 1, stop)
     return spans
 
 
