@@ -322,11 +322,13 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def write_section(section: str, out: Path) -> None:
+def write_section(section: str, out: Path, begin: str = ENGINE_BEGIN, end: str = ENGINE_END) -> None:
+    """Put `section` (which starts with `begin` and ends with `end`) in the report, in place of the one
+    between those markers, or at its end (bench/imports.py writes its section through this too)."""
     text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
-    if ENGINE_BEGIN in text:
-        before, rest = text.split(ENGINE_BEGIN, 1)
-        text = before + section.rstrip("\n") + rest.split(ENGINE_END, 1)[1]
+    if begin in text:
+        before, rest = text.split(begin, 1)
+        text = before + section.rstrip("\n") + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section
     out.write_text(text, encoding="utf-8")

@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from engine import write_section  # bench/ is on the path when this runs as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "BENCHMARKS.md"
 IMPORTS_BEGIN = "<!-- bench/imports.py: begin -->"
@@ -85,16 +87,6 @@ def report(search: dict[str, float], floors: dict[str, dict[str, float]], runs: 
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str, out: Path) -> None:
-    text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
-    if IMPORTS_BEGIN in text:
-        before, rest = text.split(IMPORTS_BEGIN, 1)
-        text = before + section.rstrip("\n") + rest.split(IMPORTS_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    out.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--python", default=sys.executable)
@@ -104,7 +96,7 @@ def main() -> None:
     search = median_run(args.python, SEARCH_PATH, args.runs)
     floors = {modules: median_run(args.python, modules, args.runs) for modules in FLOORS}
     section = report(search, floors, args.runs)
-    write_section(section, args.out)
+    write_section(section, args.out, IMPORTS_BEGIN, IMPORTS_END)
     print(section)
 
 
