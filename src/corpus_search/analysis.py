@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -126,5 +127,15 @@ def is_collocate(word: str) -> bool:
 def word_counts(words: list[tuple[str, int, int]]) -> bytes:
     """`word<TAB>count` lines (UTF-8) of a block's words, for corpus-wide word frequencies."""
     counts = Counter(map(itemgetter(0), words))  # counted in C; only distinct words are checked below
-    lines = "".join(f"{word}\t{count}\n" for word, count in counts.items() if is_collocate(word))
-    return lines.encode("utf-8", errors="surrogatepass")
+    return encode_word_counts((word, count) for word, count in counts.items() if is_collocate(word))
+
+
+def encode_word_counts(counts: Iterable[tuple[str, int]]) -> bytes:
+    """`word<TAB>count` lines (UTF-8): a block's (word_counts), or a part's sum (segment.py)."""
+    return "".join(f"{word}\t{count}\n" for word, count in counts).encode("utf-8", errors="surrogatepass")
+
+
+def read_word_counts(data: bytes) -> dict[str, int]:
+    """`word<TAB>count` lines as a dict: what encode_word_counts wrote."""
+    fields = data.decode("utf-8", errors="surrogatepass").replace("\n", "\t").split("\t")
+    return dict(zip(fields[0:-1:2], map(int, fields[1::2]), strict=True))

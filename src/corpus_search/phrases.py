@@ -29,15 +29,12 @@ up to folding.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import marshal
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .normalize import normalize_query
-from .variants import default_cache_dir, fold
+from .variants import default_cache_dir, fold, read_cache, write_cache
 
 # The conversions whose results are alternatives: to traditional (OpenCC, Taiwan, Hong Kong) and back.
 CONVERSIONS = ("s2t", "s2tw", "s2hk", "t2s", "tw2s", "hk2s")
@@ -206,29 +203,13 @@ def load_conversions(cache_dir: str | None) -> Conversions:
     folder = data_dir()
     key = source_key(folder)
     path = os.path.join(cache_dir, _CACHE_NAME) if cache_dir else None
-    if path:
-        with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-            with open(path, "rb") as file:
-                cached_key, chains, tables, longest = marshal.loads(file.read())
-            if cached_key == key:
-                return Conversions(chains, tables, longest)
+    cached = read_cache(path, key) if path else None
+    if cached is not None and len(cached) == 3:
+        return Conversions(*cached)
     conversions = build_conversions(folder)
     if path:
-        _write_cache(path, (key, conversions.chains, conversions.tables, conversions.longest))
+        write_cache(path, key, conversions.chains, conversions.tables, conversions.longest)
     return conversions
-
-
-def _write_cache(path: str, content: Iterable) -> None:
-    """Write atomically (a reader never sees half a file); a folder we cannot write is no error."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(temporary, "wb") as file:
-            file.write(marshal.dumps(content))
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
 
 
 @functools.cache

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import BOUNDARY
+from .analysis import BOUNDARY, read_word_counts
 from .errors import CorpusSearchError
 from .loader import LOOKAHEAD
-from .segment import Part, read_word_counts
+from .segment import Part
 from .store import open_index, open_parts
 from .variants import fold
 
@@ -280,7 +280,7 @@ class IndexReader:
         total = 0
         for part, base, _ in self.parts:
             docs = part.block_doc.astype(np.int64) + base
-            chosen = np.isin(docs, asked)
+            chosen = in_sorted(docs, asked)
             if not chosen.any():
                 continue
             if 2 * int(chosen.sum()) >= len(docs):

@@ -28,9 +28,10 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
 - `block_passages` (int64, blocks + 1): index of each block's first passage.
 - `passage_start` (int64), `passage_length` (int32), `passage_line` (int32): each passage's place in
   `codes`, its normalised length, and the file line it starts on.
-- `word_counts` (uint8): `word<TAB>count` lines (UTF-8) of the jieba words of all its blocks, summed, so
-  that corpus frequencies for collocates cost one table per part rather than one per block (the
-  per-block counts stay in Whoosh's `words` column, for the blocks a path filter or a deletion leaves out).
+- `word_counts` (uint8): `word<TAB>count` lines (analysis.encode_word_counts) of the jieba words of all
+  its blocks, summed, so that corpus frequencies for collocates cost one table per part rather than one
+  per block (the per-block counts stay in Whoosh's `words` column, for the blocks a path filter or a
+  deletion leaves out).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import BOUNDARY
+from .analysis import BOUNDARY, encode_word_counts, read_word_counts
 from .loader import LOOKAHEAD
 
 SEPARATOR = 0x110000  # one past the last code point: ends each file in a part
@@ -179,19 +180,8 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         "passage_start": np.concatenate(passage_start) if passage_start else np.zeros(0, dtype=np.int64),
         "passage_length": np.concatenate(passage_length) if passage_length else np.zeros(0, dtype=np.int32),
         "passage_line": np.asarray(passage_line, dtype=np.int32),
-        "word_counts": np.frombuffer(
-            "".join(f"{word}\t{count}\n" for word, count in sorted(words.items())).encode(
-                "utf-8", errors="surrogatepass"
-            ),
-            dtype=np.uint8,
-        ),
+        "word_counts": np.frombuffer(encode_word_counts(sorted(words.items())), dtype=np.uint8),
     }
-
-
-def read_word_counts(data: bytes) -> dict[str, int]:
-    """`word<TAB>count` lines (a block's, or a part's sum) as a dict."""
-    fields = data.decode("utf-8", errors="surrogatepass").replace("\n", "\t").split("\t")
-    return dict(zip(fields[0:-1:2], map(int, fields[1::2]), strict=True))
 
 
 def _dense_codes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -49,6 +49,8 @@ FORMAT_VERSION = 6  # 2: blocks of 64 K characters, text in a column; 3: word fl
 # 5: each part sums the word counts of its blocks;
 # 6: jieba cuts every Han ideograph (extensions, compatibility) with its dictionary (analysis.py)
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
+MAX_WORKERS = 8  # analysing processes at most
+AHEAD = 2 * MAX_WORKERS  # files handed to the workers and not yet written, at most
 MANIFEST = "cs-manifest.json"
 USER_DICT = "cs-userdict.txt"
 DEFAULT_INDEX = "index"
@@ -540,7 +542,7 @@ def _worker_pool(
     error they are killed at once; the executor copes with dead workers, where multiprocessing.Pool
     can wait forever on a queue lock a killed worker held.
     """
-    count = min(workers or os.cpu_count() or 1, 8, sum(source.size <= BIG_FILE for source in sources))
+    count = min(workers or os.cpu_count() or 1, MAX_WORKERS, sum(source.size <= BIG_FILE for source in sources))
     if count <= 1:
         yield None
         return
@@ -580,7 +582,7 @@ def _analyse_all(
         # it (see _worker_pool). A few files in flight per worker keep the workers busy.
         ahead: collections.deque = collections.deque()
         for item in arguments:
-            if len(ahead) >= 16:  # two per worker at most (_worker_pool starts 8 at most)
+            if len(ahead) >= AHEAD:
                 yield ahead.popleft().result()
             ahead.append(pool.submit(_analyse_star, item))
         while ahead:

@@ -214,25 +214,27 @@ def source_key() -> tuple:
     return (BUILD_VERSION, folder, CHARACTER_TABLES, tuple(stats), EXTRA_PAIRS)
 
 
-def _read_cache(path: str, key: tuple) -> FoldTable | None:
-    """The cached table if the file holds one built from the same sources; None otherwise."""
+def read_cache(path: str, key: tuple) -> tuple | None:
+    """What write_cache stored at `path` under `key`; None when the file is missing, damaged or was
+    built from other sources (another key)."""
     try:
         with open(path, "rb") as file:
-            cached_key, identity, table = marshal.loads(file.read())
+            content = marshal.loads(file.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if cached_key != key or not isinstance(identity, str) or not isinstance(table, dict):
+    if not isinstance(content, tuple) or not content or content[0] != key:
         return None
-    return FoldTable(table, identity)
+    return content[1:]
 
 
-def _write_cache(path: str, key: tuple, folded: FoldTable) -> None:
-    """Write atomically (a reader never sees half a file); a folder we cannot write is no error."""
+def write_cache(path: str, key: tuple, *payload) -> None:
+    """Store `payload` (marshal's types only) under `key`, atomically (a reader never sees half a
+    file); a folder we cannot write is no error."""
     temporary = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temporary, "wb") as file:
-            file.write(marshal.dumps((key, folded.identity, folded.table)))
+            file.write(marshal.dumps((key, *payload)))
         os.replace(temporary, path)
     except OSError:
         with contextlib.suppress(OSError):
@@ -243,13 +245,13 @@ def load_fold_table(cache_dir: str | None) -> FoldTable:
     """The table from the cache when it is current, else built (and cached when `cache_dir` is given)."""
     key = source_key()
     path = os.path.join(cache_dir, _CACHE_NAME) if cache_dir else None
-    cached = _read_cache(path, key) if path else None
-    if cached is not None:
-        return cached
+    cached = read_cache(path, key) if path else None
+    if cached is not None and len(cached) == 2 and isinstance(cached[0], str) and isinstance(cached[1], dict):
+        return FoldTable(cached[1], cached[0])
     table = build_fold_table()
     folded = FoldTable(table, table_identity(table))
     if path:
-        _write_cache(path, key, folded)
+        write_cache(path, key, folded.identity, folded.table)
     return folded
 
 
