@@ -19,7 +19,7 @@ ALLOWED = {
     "query": {"normalize", "phrases", "errors"},
     "phrases": {"normalize", "variants"},  # a term's other spellings, normalised and folded
     "variants": set(),
-    "reader": {"analysis", "errors", "loader", "segment", "store", "variants"},
+    "reader": {"analysis", "errors", "loader", "normalize", "segment", "store", "variants"},
     "matching": {"analysis", "query", "reader", "variants"},
     "ranking": {"reader"},
     "highlight": {"analysis", "loader", "matching", "model", "normalize", "query", "reader", "variants"},

@@ -215,6 +215,9 @@ def query_command(function):
         ),
         click.option("--exact-script", is_flag=True, help="No variant folding: match after OpenCC t2s only."),
         click.option(
+            "--ignore-punct", is_flag=True, help="Ignore punctuation and symbols, in the query and in the text."
+        ),
+        click.option(
             "--path",
             "paths",
             multiple=True,
@@ -242,6 +245,7 @@ def _query_result(
     index_dir: str,
     whole_words: bool,
     exact_script: bool,
+    ignore_punct: bool,
     paths: tuple[str, ...],
     explain: bool,
     **_output,
@@ -249,17 +253,19 @@ def _query_result(
     """Parse the query (a leading `-term` is a negation, `--name` an unknown option), open the index
     and run it; yields the SearchResult while the index is open. Takes the options of query_command."""
     from .query import explain as explained
-    from .query import parse
+    from .query import parse, without_punctuation
     from .search import Searcher
 
     for word in query:
         if word.startswith("--") and len(word) > 2:
             raise click.NoSuchOption(word.split("=")[0])
     node = parse(" ".join(query))
+    if ignore_punct:
+        node = without_punctuation(node)
     if explain:
         click.echo(f"query: {explained(node)}", err=True)
     with Searcher(index_dir) as searcher, _reader_may_leave():
-        yield searcher.run(node, whole_words, exact_script, paths)
+        yield searcher.run(node, whole_words, exact_script, paths, ignore_punct)
 
 
 def _form(as_json: bool, color: str, **_query) -> str:

@@ -14,7 +14,7 @@ from .analysis import BOUNDARY, word_characters
 from .loader import line_starts
 from .matching import MatchOptions, Span, near_pairs, shortest_matches
 from .model import Hit, Match, Passage
-from .normalize import normalize
+from .normalize import normalize, strip_punctuation
 from .query import Near, Term, Unit
 from .reader import IndexReader
 from .variants import fold
@@ -107,16 +107,22 @@ class Highlighter:
             end = normalized.to_original[span[1] - 1] + 1
             return Match(first_line + bisect.bisect_right(breaks, begin), begin, end, combined[begin:end])
 
+        def unpunctuated(end: int, start: int) -> int:  # NEAR's distance with --ignore-punct
+            return len(strip_punctuation(haystack[end:start])[0])
+
+        between = unpunctuated if options.ignore_punct else None
         occurrences = set()
         for unit in units:
             if isinstance(unit, Near):
                 left, right = (
-                    [span for span in _spans_in(term, haystack, own_length, options.exact_script) if whole(span)]
+                    [span for span in _spans_in(term, haystack, own_length, options) if whole(span)]
                     for term in (unit.left, unit.right)
                 )
-                occurrences.update(tuple(match(span) for span in pair) for pair in near_pairs(left, right, unit))
+                occurrences.update(
+                    tuple(match(span) for span in pair) for pair in near_pairs(left, right, unit, between)
+                )
             else:
-                found = _spans_in(unit, haystack, own_length, options.exact_script)
+                found = _spans_in(unit, haystack, own_length, options)
                 occurrences.update((match(span),) for span in found if whole(span))
         start = layout.text_starts[passage]
         return Shown(
@@ -148,15 +154,22 @@ def _match_order(match: Match) -> tuple[int, int]:
     return match.start, match.end
 
 
-def _spans_in(term: Term, haystack: str, own_length: int, exact_script: bool) -> list[Span]:
+def _spans_in(term: Term, haystack: str, own_length: int, options: MatchOptions) -> list[Span]:
     """Spans of the occurrences of `term` that start in the first `own_length` characters of `haystack`
-    (normalised, and folded unless `exact_script`)."""
+    (normalised, and folded unless `exact_script`); with `ignore_punct`, found in the haystack without
+    its punctuation and mapped back, so that a span covers the punctuation inside it."""
     if term.is_pattern:
-        return _pattern_spans_in(term, haystack, own_length, exact_script)
+        return _pattern_spans_in(term, haystack, own_length, options.exact_script)
     # The term and its alternatives, as matching.locate_term finds them.
-    needles = [term.normalized] if exact_script else [fold(term.normalized), *term.alternatives]
+    needles = [term.normalized] if options.exact_script else [fold(term.normalized), *term.alternatives]
+    length = len(term.normalized)
+    if options.ignore_punct:
+        stripped, kept = strip_punctuation(haystack)
+        before = bisect.bisect_left(kept, own_length)
+        starts = sorted({start for needle in needles for start in _find_all(stripped, needle, before)})
+        return [(kept[start], kept[start + length - 1] + 1) for start in starts]
     starts = sorted({start for needle in needles for start in _find_all(haystack, needle, own_length)})
-    return [(start, start + len(term.normalized)) for start in starts]
+    return [(start, start + length) for start in starts]
 
 
 def _find_all(haystack: str, needle: str, before: int) -> list[int]:

@@ -10,24 +10,28 @@ Everything returned is a `Located` (reader.py): numpy arrays in text order.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .analysis import WORD_CHAR
 from .query import Near, Term
-from .reader import IndexReader, Located, concatenated, in_sorted
-from .variants import fold_table
+from .reader import IndexReader, Located, concatenated, in_sorted, skip_punctuation, spelled_in_part
+from .variants import fold, fold_table
 
 Span = tuple[int, int]  # [start, end) offsets
+Between = Callable[[int, int], int]  # characters counted from an end offset to a start offset
 
 
 @dataclass(frozen=True, slots=True)
 class MatchOptions:
-    """How terms match: only as whole words (`--words`), and with or without variant folding."""
+    """How terms match: only as whole words (`--words`), with or without variant folding, and with the
+    text's punctuation skipped (`--ignore-punct`: terms come from query.without_punctuation)."""
 
     whole_words: bool = False
     exact_script: bool = False
+    ignore_punct: bool = False
 
 
 DEFAULT_OPTIONS = MatchOptions()
@@ -38,9 +42,9 @@ def locate_term(reader: IndexReader, term: Term, options: MatchOptions = DEFAULT
     if term.is_pattern:
         located = _locate_pattern(reader, term, options.exact_script)
     else:
-        located = reader.locate(term.normalized, options.exact_script)
+        located = _locate_text(reader, term.normalized, options.exact_script, options.ignore_punct)
         if term.alternatives and not options.exact_script:
-            located = _with_alternatives(reader, term, located)
+            located = _with_alternatives(reader, term, located, options.ignore_punct)
     if options.whole_words:
         located = located.where(located.whole)
     return located
@@ -53,14 +57,58 @@ def spelled_as_typed(reader: IndexReader, term: Term, located: Located, options:
     folding = not options.exact_script and any(len(variant_group(char)) > 1 for char in set(term.normalized))
     if term.is_pattern or not (folding or (term.alternatives and not options.exact_script)):
         return np.ones(len(located), dtype=bool)
-    return reader.spelled_as(located, term.normalized)
+    return reader.spelled_as(located, term.normalized, options.ignore_punct)
 
 
-def _with_alternatives(reader: IndexReader, term: Term, located: Located) -> Located:
+def _locate_text(reader: IndexReader, text: str, exact_script: bool, ignore_punct: bool) -> Located:
+    """reader.locate, or with `ignore_punct` the text's punctuation skipped between the characters of
+    `text` (which holds none)."""
+    if not ignore_punct:
+        return reader.locate(text, exact_script)
+    folded, found = fold(text), []
+    for number in range(len(reader.parts)):
+        starts, ends = _punctuation_blind(reader, number, text, folded, exact_script)
+        if len(starts):
+            found.append(reader.place(number, starts, ends))
+    return concatenated(found)
+
+
+def _punctuation_blind(
+    reader: IndexReader, number: int, text: str, folded: str, exact_script: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of `folded` in part `number` with any punctuation between its characters
+    skipped: from each occurrence of its rarest character, the others are read forward and back past
+    punctuation (numpy steps over all candidates at once); with `exact_script` only those spelled as
+    `text`."""
+    part, punctuation = reader.parts[number][0], reader.punctuation(number)
+    pattern = part.encode(folded)
+    if pattern is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    ranges = [part.span([code]) for code in pattern]
+    anchor = min(range(len(pattern)), key=lambda index: ranges[index][1] - ranges[index][0])
+    first = np.sort(part.sa[slice(*ranges[anchor])]).astype(np.int64)
+    last, codes = first, part.codes
+    for code in pattern[anchor + 1 :]:
+        after = skip_punctuation(codes, punctuation, last + 1, 1)  # a part ends with a separator
+        keep = codes[after] == code
+        first, last = first[keep], after[keep]
+    for code in reversed(pattern[:anchor]):
+        before = skip_punctuation(codes, punctuation, first - 1, -1)
+        keep = (before >= 0) & (codes[np.maximum(before, 0)] == code)
+        first, last = before[keep], last[keep]
+    if exact_script and len(first):
+        spelled = spelled_in_part(part, first, text, punctuation)
+        first, last = first[spelled], last[spelled]
+    return first, last + 1
+
+
+def _with_alternatives(reader: IndexReader, term: Term, located: Located, ignore_punct: bool) -> Located:
     """The term's occurrences and those of its alternatives (phrases.py), in text order, each place once:
     an alternative is as long as the term, so a place found both ways is one occurrence. One found only
     through an alternative is not spelled as typed (spelled_as_typed reads how it is written)."""
-    found = concatenated([located, *(reader.locate(alternative, False) for alternative in term.alternatives)])
+    others = (_locate_text(reader, alternative, False, ignore_punct) for alternative in term.alternatives)
+    found = concatenated([located, *others])
     found = found.where(np.argsort(found.start, kind="stable"))
     first = np.ones(len(found), dtype=bool)
     first[1:] = found.start[1:] != found.start[:-1]
@@ -131,9 +179,11 @@ def _word_runs(flags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     return ok
 
 
-def pairs_in_passages(left: Located, right: Located, near: Near) -> dict[int, list[tuple[Span, Span]]]:
+def pairs_in_passages(
+    left: Located, right: Located, near: Near, between: Between | None = None
+) -> dict[int, list[tuple[Span, Span]]]:
     """Passage id → the (first, second) spans (global positions) of the pairs that satisfy `near`,
-    looked for only in passages where both terms occur."""
+    looked for only in passages where both terms occur (`between`: see near_pairs)."""
     common = np.intersect1d(left.passage, right.passage)
     if not len(common):
         return {}
@@ -147,7 +197,7 @@ def pairs_in_passages(left: Located, right: Located, near: Near) -> dict[int, li
             by_passage.setdefault(passage, ([], []))[side].append((start, end))
     found = {}
     for passage, (first, second) in by_passage.items():
-        pairs = near_pairs(first, second, near)
+        pairs = near_pairs(first, second, near, between)
         if pairs:
             found[passage] = pairs
     return found
@@ -167,17 +217,26 @@ def shortest_matches(term: Term, flags: bytes, firsts: list[int], later: list[se
     return spans
 
 
-def near_pairs(left: list[Span], right: list[Span], near: Near) -> list[tuple[Span, Span]]:
+def near_pairs(
+    left: list[Span], right: list[Span], near: Near, between: Between | None = None
+) -> list[tuple[Span, Span]]:
     """(first, second) pairs of spans at most `near.distance` apart without overlapping, left first
-    when `near.ordered`; sorted, each pair once."""
+    when `near.ordered`; sorted, each pair once. `between(end, start)` counts the characters from one
+    span's end to the next one's start (all of them by default; with --ignore-punct, all but
+    punctuation)."""
+    between = between or _characters_between
     pairs = set()
     for a in left:
         for b in right:
-            if 0 <= b[0] - a[1] <= near.distance:
+            if b[0] >= a[1] and between(a[1], b[0]) <= near.distance:
                 pairs.add((a, b))
-            if not near.ordered and 0 <= a[0] - b[1] <= near.distance:
+            if not near.ordered and a[0] >= b[1] and between(b[1], a[0]) <= near.distance:
                 pairs.add((b, a))
     return sorted(pairs)
+
+
+def _characters_between(end: int, start: int) -> int:
+    return start - end
 
 
 def _word_run(flags: bytes, start: int, end: int) -> bool:

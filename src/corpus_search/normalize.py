@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 # Whitespace as Python's regex sees it, plus the zero-width space and a stray byte-order mark, which
@@ -210,3 +211,21 @@ def normalize(text: str) -> Normalized:
 def normalize_query(text: str) -> str:
     """The normalised form of a query term: the same steps as for documents."""
     return normalize(text).text
+
+
+# -- punctuation-blind matching (--ignore-punct) ---------------------------------------------------------
+# Punctuation is every character of Unicode's punctuation (P*) and symbol (S*) categories: CJK and ASCII
+# punctuation, quotes, dashes, the middle dot, box drawing and other symbols. It is judged on the
+# normalised text, so a full-width comma counts as the `,` it became.
+
+
+@functools.cache
+def is_punctuation(char: str) -> bool:
+    """True for a punctuation mark or a symbol (general categories P* and S*)."""
+    return unicodedata.category(char)[0] in "PS"
+
+
+def strip_punctuation(text: str) -> tuple[str, list[int]]:
+    """The text without punctuation, and the index in `text` of each character kept."""
+    kept = [index for index, char in enumerate(text) if not is_punctuation(char)]
+    return "".join(text[index] for index in kept), kept

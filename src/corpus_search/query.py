@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import CorpusSearchError
-from .normalize import normalize_query
+from .normalize import normalize_query, strip_punctuation
 from .phrases import alternatives
 
 WILDCARD_RUN = 10  # word characters a `*` stands for, at most
@@ -256,6 +256,29 @@ def _pattern(text: str) -> Term:
 def parse(query: str) -> Node:
     """Parse a query; CorpusSearchError says what is wrong with one that cannot be read."""
     return _Parser(_tokens(query)).parse()
+
+
+def without_punctuation(node: Node) -> Node:
+    """The query for punctuation-blind matching (`--ignore-punct`): every term with its punctuation
+    removed (normalize.is_punctuation), so that it is matched with the text's punctuation skipped. The
+    ASCII `*` and `?` are punctuation like any other here, not wildcards: a pattern is read again as the
+    text it was typed as. A term of punctuation alone has nothing left to search for."""
+    if isinstance(node, Term):
+        normalized, others = node.normalized, node.alternatives
+        if node.is_pattern:
+            normalized = normalize_query(node.text)
+            others = alternatives(node.text, normalized)
+        stripped = strip_punctuation(normalized)[0]
+        if not stripped:
+            raise CorpusSearchError(f"bad query: {node.text!r} has nothing to search for once punctuation is ignored")
+        kept = {strip_punctuation(other)[0] for other in others}
+        kept = {other for other in kept if len(other) == len(stripped) and other != stripped}
+        return Term(node.text, stripped, node.quoted, alternatives=tuple(sorted(kept)))
+    if isinstance(node, Near):
+        return Near(without_punctuation(node.left), without_punctuation(node.right), node.distance, node.ordered)
+    if isinstance(node, Not):
+        return Not(without_punctuation(node.child))
+    return type(node)(tuple(without_punctuation(child) for child in node.children))
 
 
 def positive_units(node: Node, negated: bool = False) -> list[Unit]:

@@ -19,7 +19,8 @@ import numpy as np
 from .analysis import BOUNDARY, read_word_counts
 from .errors import CorpusSearchError
 from .loader import LOOKAHEAD
-from .segment import Part
+from .normalize import is_punctuation
+from .segment import SEPARATOR, Part
 from .store import open_index, open_parts
 from .variants import fold
 
@@ -115,6 +116,7 @@ class IndexReader:
         self._path_rank: np.ndarray | None = None
         self._path_names: list[str] | None = None
         self._layouts: dict[int, Layout] = {}
+        self._punctuation: dict[int, np.ndarray] = {}
         self._bounds: dict[int, bytes] = {}
         self._text: tuple[int, str] = (-1, "")  # the last block decoded: hits come block by block
 
@@ -136,15 +138,32 @@ class IndexReader:
                 located.append(self.place(number, starts, starts + len(text)))
         return concatenated(located)
 
-    def spelled_as(self, located: Located, text: str) -> np.ndarray:
+    def spelled_as(self, located: Located, text: str, ignore_punct: bool = False) -> np.ndarray:
         """Which occurrences (of normalised `text`, found folded) are spelled as `text`."""
         exact = np.ones(len(located), dtype=bool)
         owners = np.searchsorted(self.position_offset, located.start, side="right") - 1
         for number in sorted_unique(owners).tolist():  # starts rise, and so do their parts
             chosen = owners == number
             starts = located.start[chosen] - self.position_offset[number]
-            exact[chosen] = _spelled_as(self.parts[number][0], starts, text)
+            punctuation = self.punctuation(number) if ignore_punct else None
+            exact[chosen] = spelled_in_part(self.parts[number][0], starts, text, punctuation)
         return exact
+
+    def unpunctuated_between(self, end: int, start: int) -> int:
+        """The characters from global position `end` to `start` that are not punctuation (NEAR's
+        distance with --ignore-punct; both lie in one part, as the spans of one passage do)."""
+        number = int(np.searchsorted(self.position_offset, end, side="right") - 1)
+        offset = int(self.position_offset[number])
+        codes = self.parts[number][0].codes[end - offset : start - offset]
+        return int(start - end - np.count_nonzero(self.punctuation(number)[codes]))
+
+    def punctuation(self, number: int) -> np.ndarray:
+        """Which codes of part `number` are punctuation (normalize.is_punctuation), by code."""
+        if number not in self._punctuation:
+            alphabet = self.parts[number][0].alphabet.tolist()
+            marks = (code < SEPARATOR and is_punctuation(chr(code)) for code in alphabet)
+            self._punctuation[number] = np.fromiter(marks, dtype=bool, count=len(alphabet))
+        return self._punctuation[number]
 
     def part_starts(self, number: int, text: str, exact_script: bool) -> np.ndarray:
         """Where normalised `text` starts in part `number` (part positions, separators and lookahead
@@ -301,16 +320,34 @@ def _starts_in(part: Part, text: str, folded: str, exact_script: bool) -> np.nda
     """Where `text` starts in a part, found by its folded form; with `exact_script` only where it is
     spelled as `text`."""
     starts = part.find(folded)
-    return starts[_spelled_as(part, starts, text)] if exact_script and len(starts) else starts
+    return starts[spelled_in_part(part, starts, text)] if exact_script and len(starts) else starts
 
 
-def _spelled_as(part: Part, starts: np.ndarray, text: str) -> np.ndarray:
-    """Which starts (of the folded `text`) are spelled exactly as `text` in the normalised text."""
+def skip_punctuation(codes: np.ndarray, punctuation: np.ndarray, at: np.ndarray, step: int) -> np.ndarray:
+    """Each position moved on by `step` (1 or -1) while it holds punctuation; -1 where it runs off the
+    start. Positions below 0 stay."""
+    at = at.copy()
+    moving = np.flatnonzero(at >= 0)
+    moving = moving[punctuation[codes[at[moving]]]]
+    while len(moving):
+        at[moving] += step
+        moving = moving[at[moving] >= 0]
+        moving = moving[punctuation[codes[at[moving]]]]
+    return at
+
+
+def spelled_in_part(part: Part, starts: np.ndarray, text: str, punctuation: np.ndarray | None = None) -> np.ndarray:
+    """Which starts (of the folded `text`) are spelled exactly as `text` in the normalised text; with
+    `punctuation`, the text's punctuation between its characters is skipped."""
     if not len(part.diff_at):
         return np.full(len(starts), fold(text) == text)
     exact = np.ones(len(starts), dtype=bool)
+    at = starts
     for index, char in enumerate(text):
-        at = starts + index
+        if punctuation is None:
+            at = starts + index
+        elif index:
+            at = skip_punctuation(part.codes, punctuation, at + 1, 1)
         found = np.minimum(np.searchsorted(part.diff_at, at), len(part.diff_at) - 1)
         written = np.where(part.diff_at[found] == at, part.diff_char[found], part.alphabet[part.codes[at]])
         exact &= written == ord(char)

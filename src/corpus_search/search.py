@@ -33,7 +33,7 @@ from .matching import (
     variant_group,
 )
 from .model import Hit
-from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units
+from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
 from .ranking import BM25, in_passages, rank_order
 from .reader import IndexReader, Layout, Located, in_sorted, sorted_unique
 from .store import DEFAULT_INDEX
@@ -203,7 +203,8 @@ class Searcher:
         key = (near, options)
         if key not in self._pairs:
             left, right = self.located(near.left, options), self.located(near.right, options)
-            self._pairs[key] = pairs_in_passages(left, right, near)
+            between = self.reader.unpunctuated_between if options.ignore_punct else None
+            self._pairs[key] = pairs_in_passages(left, right, near, between)
         return self._pairs[key]
 
     def unit_spans(self, unit: Unit, options: MatchOptions = DEFAULT_OPTIONS) -> dict[PassageKey, list[Span]]:
@@ -260,15 +261,20 @@ class Searcher:
         whole_words: bool = False,
         exact_script: bool = False,
         paths: Sequence[str] = (),
+        ignore_punct: bool = False,
     ) -> SearchResult:
         """Find and rank every passage that satisfies `query`.
 
         `whole_words`: only occurrences that are whole jieba words. `exact_script`: no variant folding,
         matching after t2s only. `paths`: globs; only files that match one of them (see path_filter).
+        `ignore_punct`: punctuation is ignored in the query and skipped in the text (a match spans it).
         """
         node = parse(query) if isinstance(query, str) else node_checked(query)
+        if ignore_punct:
+            node = without_punctuation(node)
+        options = MatchOptions(whole_words, exact_script, ignore_punct)
         with self._damage_reported():
-            return self._run(node, MatchOptions(whole_words, exact_script), path_filter(paths) if paths else None)
+            return self._run(node, options, path_filter(paths) if paths else None)
 
     def _run(self, node: Node, options: MatchOptions, paths_wanted: PathFilter | None) -> SearchResult:
         reader = self.reader
@@ -346,7 +352,8 @@ def search(
     exact_script: bool = False,
     paths: Sequence[str] = (),
     limit: int | None = None,
+    ignore_punct: bool = False,
 ) -> Iterator[Hit]:
     """Hits for `query` in rank order: `for hit in search("临时党支部"): print(hit.passage.path, hit.line)`."""
     with Searcher(index_dir) as searcher:
-        yield from searcher.run(query, whole_words, exact_script, paths).hits(limit)
+        yield from searcher.run(query, whole_words, exact_script, paths, ignore_punct).hits(limit)

@@ -260,11 +260,16 @@ class Part:
     def find(self, folded: str) -> np.ndarray:
         """Every position where `folded` starts, sorted (two binary searches on the suffix array)."""
         pattern = self.encode(folded)
-        if pattern is None or not len(self.sa):
+        if pattern is None:
             return np.zeros(0, dtype=np.int64)
-        low = self._bound(pattern, upper=False)
-        high = self._bound(pattern, upper=True)
+        low, high = self.span(pattern)
         return np.sort(self.sa[low:high]).astype(np.int64)
+
+    def span(self, pattern: list[int]) -> tuple[int, int]:
+        """The range of the suffix array whose suffixes start with the codes `pattern`."""
+        if not len(self.sa):
+            return 0, 0
+        return self._bound(pattern, upper=False), self._bound(pattern, upper=True)
 
     def _bound(self, pattern: list[int], upper: bool) -> int:
         codes, suffixes, length = self.codes, self.sa, len(pattern)
