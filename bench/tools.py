@@ -35,6 +35,8 @@ COMMANDS = [
     ["search", "行者 ADJ/3 八戒", "-c"],
     ["search", "宝玉", "-C", "2"],
     ["search", "行者", "--path", "西游记*", "-c"],
+    ["search", "如何且听下回分解", "-c"],
+    ["search", "如何且听下回分解", "--ignore-punct", "-c"],
     ["kwic", "孙悟空"],
     ["kwic", "宝玉", "--sort", "left"],
     ["kwic", "的", "-n", "100"],
