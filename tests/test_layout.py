@@ -13,7 +13,8 @@ ALLOWED = {
     "normalize": set(),
     "loader": {"normalize", "errors"},
     "analysis": {"normalize"},  # one definition of Han (normalize.HAN_RANGES) for jieba and the text
-    "store": {"analysis", "loader", "segment", "userdict", "variants", "errors"},
+    "store": {"analysis", "loader", "metadata", "segment", "userdict", "variants", "errors"},
+    "metadata": {"errors"},  # fields per file and --where; owns cs-metadata.json
     "segment": {"analysis", "loader"},
     "userdict": {"analysis", "normalize", "errors"},
     "query": {"normalize", "phrases", "errors"},
@@ -23,10 +24,10 @@ ALLOWED = {
     "matching": {"analysis", "query", "reader", "variants"},
     "ranking": {"reader"},
     "highlight": {"analysis", "loader", "matching", "model", "normalize", "query", "reader", "variants"},
-    "search": {"errors", "highlight", "matching", "model", "query", "ranking", "reader", "store"},
+    "search": {"errors", "highlight", "matching", "metadata", "model", "query", "ranking", "reader", "store"},
     "concordance": {"analysis", "search", "normalize", "model", "errors"},
     "output": {"model"},
-    "cli": {"store", "search", "concordance", "query", "output", "normalize", "errors"},
+    "cli": {"store", "search", "concordance", "metadata", "query", "output", "normalize", "errors"},
     "__init__": {"errors", "model", "search", "store"},
 }
 

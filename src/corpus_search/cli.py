@@ -108,6 +108,12 @@ def cli(debug: bool) -> None:
     help="jieba user dictionary (word [freq] [tag] a line), stored with the index and kept for later runs.",
 )
 @click.option("--no-dict", is_flag=True, help="Remove the user dictionary stored with the index.")
+@click.option(
+    "--metadata",
+    "metadata_file",
+    metavar="FILE",
+    help="Metadata table (CSV or JSON Lines: path, fields), besides metadata.csv beside the files; kept.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 def index(
     paths: tuple[str, ...],
@@ -118,6 +124,7 @@ def index(
     rebuild: bool,
     user_dict: str | None,
     no_dict: bool,
+    metadata_file: str | None,
     quiet: bool,
 ) -> int:
     """Build or update the index from the text files under PATHS.
@@ -154,6 +161,7 @@ def index(
             user_dict=user_dict,
             drop_user_dict=no_dict,
             progress=progress,
+            metadata_file=metadata_file,
         )
     except KeyboardInterrupt:
         if progress:
@@ -224,6 +232,12 @@ def query_command(function):
             metavar="GLOB",
             help="Only files whose path (a glob with /) or name (without) matches; may be repeated.",
         ),
+        click.option(
+            "--where",
+            multiple=True,
+            metavar="EXPR",
+            help="Only files whose metadata satisfy FIELD OP VALUE (= != < <= > >= ~glob); repeated: all hold.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per line of output."),
         click.option(
             "--color",
@@ -247,11 +261,13 @@ def _query_result(
     exact_script: bool,
     ignore_punct: bool,
     paths: tuple[str, ...],
+    where: tuple[str, ...],
     explain: bool,
     **_output,
 ):
     """Parse the query (a leading `-term` is a negation, `--name` an unknown option), open the index
     and run it; yields the SearchResult while the index is open. Takes the options of query_command."""
+    from .metadata import parse_condition
     from .query import explain as explained
     from .query import parse, without_punctuation
     from .search import Searcher
@@ -259,13 +275,14 @@ def _query_result(
     for word in query:
         if word.startswith("--") and len(word) > 2:
             raise click.NoSuchOption(word.split("=")[0])
+    conditions = [parse_condition(expression) for expression in where]
     node = parse(" ".join(query))
     if ignore_punct:
         node = without_punctuation(node)
     if explain:
         click.echo(f"query: {explained(node)}", err=True)
     with Searcher(index_dir) as searcher, _reader_may_leave():
-        yield searcher.run(node, whole_words, exact_script, paths, ignore_punct)
+        yield searcher.run(node, whole_words, exact_script, paths, ignore_punct, conditions)
 
 
 def _form(as_json: bool, color: str, **_query) -> str:

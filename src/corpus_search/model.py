@@ -33,6 +33,7 @@ class Hit:
     matches: tuple[Match, ...]
     before: tuple[tuple[int, str], ...] = ()  # (line, text) of the lines asked for before the passage
     after: tuple[tuple[int, str], ...] = ()  # and after it
+    meta: dict[str, str] | None = None  # the file's metadata fields, where it has any (metadata.py)
 
     @property
     def line(self) -> int:

@@ -16,6 +16,7 @@ Three forms, chosen once by the CLI:
   `text[start:end] == match["text"]`; `line` of a match is the file line where it starts, and `line` of
   the hit is the line of its first match. Every occurrence of a query term in the passage is listed.
   With `-C N`, `before` and `after` list the lines around the passage: `[{"line": 10, "text": "…"}]`.
+  Where the file has metadata (metadata.py), `meta` holds its fields: `{"year": "2020", "author": "…"}`.
 
 In the `color` and `plain` forms a path or passage never carries a raw control character: line breaks
 and tabs become spaces in passages, and any other control character (ANSI escapes included) is written
@@ -131,7 +132,8 @@ def hit_json(hit: Hit, context: bool = False) -> str:
             }
             if context
             else {}
-        ),
+        )
+        | ({"meta": hit.meta} if hit.meta else {}),
         ensure_ascii=False,
     )
 

@@ -17,7 +17,7 @@ import contextlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,6 +32,8 @@ from .matching import (
     spelled_as_typed,
     variant_group,
 )
+from .metadata import Condition, file_filter, parse_condition
+from .metadata import read as read_metadata
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
 from .ranking import BM25, in_passages, rank_order
@@ -152,6 +154,7 @@ class Searcher:
         self.ranking = BM25(self.total_passages, self.reader.average_length)
         self._located: dict[tuple, Located] = {}
         self._pairs: dict[tuple, dict[int, list[tuple[Span, Span]]]] = {}
+        self._metadata: dict[str, dict[str, str]] | None = None
 
     def __enter__(self) -> Searcher:
         return self
@@ -262,19 +265,32 @@ class Searcher:
         exact_script: bool = False,
         paths: Sequence[str] = (),
         ignore_punct: bool = False,
+        where: Sequence[str | Condition] = (),
     ) -> SearchResult:
         """Find and rank every passage that satisfies `query`.
 
         `whole_words`: only occurrences that are whole jieba words. `exact_script`: no variant folding,
         matching after t2s only. `paths`: globs; only files that match one of them (see path_filter).
         `ignore_punct`: punctuation is ignored in the query and skipped in the text (a match spans it).
+        `where`: metadata conditions (metadata.py, like `year>=1990`); only files for which all hold.
         """
+        conditions = [parse_condition(each) if isinstance(each, str) else each for each in where]
         node = parse(query) if isinstance(query, str) else node_checked(query)
         if ignore_punct:
             node = without_punctuation(node)
         options = MatchOptions(whole_words, exact_script, ignore_punct)
+        tests = [path_filter(paths)] if paths else []
+        if conditions:
+            tests.append(file_filter(conditions, self.metadata()))
+        wanted = tests[0] if len(tests) == 1 else (lambda path: all(test(path) for test in tests)) if tests else None
         with self._damage_reported():
-            return self._run(node, options, path_filter(paths) if paths else None)
+            return self._run(node, options, wanted)
+
+    def metadata(self) -> dict[str, dict[str, str]]:
+        """The fields of each indexed file that has any (metadata.py), read on first use."""
+        if self._metadata is None:
+            self._metadata = read_metadata(self.index_dir)
+        return self._metadata
 
     def _run(self, node: Node, options: MatchOptions, paths_wanted: PathFilter | None) -> SearchResult:
         reader = self.reader
@@ -304,7 +320,9 @@ class Searcher:
     ) -> Hit:
         """A Hit with its passage as written and the exact span of every occurrence of a query term."""
         with self._damage_reported():
-            return self.highlighter.hit(key, path, score, units, options, context)
+            hit = self.highlighter.hit(key, path, score, units, options, context)
+        fields = self.metadata().get(path)
+        return replace(hit, meta=fields) if fields else hit
 
     def shown(self, key: PassageKey, units: list[Unit], options: MatchOptions) -> Shown:
         with self._damage_reported():
@@ -353,7 +371,8 @@ def search(
     paths: Sequence[str] = (),
     limit: int | None = None,
     ignore_punct: bool = False,
+    where: Sequence[str] = (),
 ) -> Iterator[Hit]:
     """Hits for `query` in rank order: `for hit in search("临时党支部"): print(hit.passage.path, hit.line)`."""
     with Searcher(index_dir) as searcher:
-        yield from searcher.run(query, whole_words, exact_script, paths, ignore_punct).hits(limit)
+        yield from searcher.run(query, whole_words, exact_script, paths, ignore_punct, where).hits(limit)

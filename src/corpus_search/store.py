@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from . import metadata
 from .analysis import UserWord, segment, use_user_words, word_counts, word_flags
 from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
@@ -206,12 +207,15 @@ def build_index(
     drop_user_dict: bool = False,
     workers: int | None = None,
     progress: Callable[[int, int, int, int, int], None] | None = None,
+    metadata_file: str | None = None,
 ) -> IndexReport:
     """Make the index at `index_dir` hold exactly the matching files under `roots`.
 
     `user_dict` is a jieba user dictionary file to segment with from now on; without it the one stored
-    with the index is kept, unless `drop_user_dict`. Nothing is visible to searches until the single
-    Whoosh commit at the end; an error, Ctrl-C or a crash before it leaves the previous index as it was.
+    with the index is kept, unless `drop_user_dict`. `metadata_file` names a metadata table to read from
+    now on, besides those found beside the files (metadata.py). Nothing is visible to searches until the
+    single Whoosh commit at the end; an error, Ctrl-C or a crash before it leaves the previous index as it
+    was (the metadata table is replaced after it).
     """
     started = time.perf_counter()
     if user_dict is not None and drop_user_dict:
@@ -223,10 +227,20 @@ def build_index(
     report.files = len(sources)
     if not sources:
         raise CorpusSearchError(f"no files matching {pattern} under {' '.join(roots)}")
+    if metadata_file is None:
+        metadata_file = metadata.remembered_source(index_dir)
+        if metadata_file and not os.path.isfile(metadata_file):
+            report.warnings.append(f"metadata file {metadata_file}, given before, is gone: its fields are dropped")
+            metadata_file = None
+    folders = [os.path.abspath(root) for root in roots if os.path.isdir(root)]
+    folders += [os.path.dirname(real) for real in sources]
+    indexed = {real: source.path for real, source in sources.items()}
+    fields = metadata.gather(folders, indexed, metadata_file, report.warnings)
     try:
         os.makedirs(index_dir, exist_ok=True)
         choice = _DictChoice(new_dict, drop_user_dict)
         _update(index_dir, roots, sources, report, encoding, rebuild, choice, workers, progress)
+        metadata.write(index_dir, fields, metadata_file and os.path.abspath(metadata_file))
     except OSError as error:
         raise CorpusSearchError(f"cannot write the index at {index_dir}: {error.strerror or error}") from None
     if report.unreadable == report.files:

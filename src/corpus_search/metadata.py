@@ -1,0 +1,231 @@
+"""Document metadata: fields per file, read where corpus projects ship them, kept with the index, and the
+`--where` conditions that choose a sub-corpus by them.
+
+**Sources.** A `metadata.csv` or `metadata.jsonl` in a folder that is indexed (an indexed root or a
+folder holding indexed files), or any file named by `cs index --metadata FILE` (remembered for later
+runs). CSV has a header row; JSON Lines has one object per line. The column or key `path` (or `file`)
+names a file relative to the metadata file's folder; every other column or scalar key is a field, and
+an empty value is no field. A row that names no indexed file is ignored; a row that cannot be read is
+one warning naming the file and the line. Where two sources give one file a field, the one in the
+deeper folder wins, and `--metadata` over both.
+
+**Stored.** `cs-metadata.json` in the index folder, replaced whole (write, fsync, rename) at the end of
+every `cs index`: `{"format": 1, "source": FILE or null, "files": {path as indexed: {field: value}}}`.
+A search reads it only when a command asks for metadata.
+
+**Conditions.** `FIELD OP VALUE`, OP one of `=`, `!=`, `<`, `<=`, `>`, `>=` and `~` (a glob, `*` and
+`?`, case-sensitive). A file that lacks the field fails the condition, `!=` included. Values compare:
+
+- as numbers when both are numbers (`year>=1990`);
+- by the leading year when the condition's value is a year (four digits) and the field's value starts
+  with one (`date<2000` holds for `1999-05-04` and for `1999年`);
+- as ISO dates, to the shorter precision, when both are ISO dates (`date>=1999-05` holds for
+  `1999-05-04`);
+- otherwise as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .errors import CorpusSearchError
+
+FILE_NAME = "cs-metadata.json"
+SOURCE_NAMES = ("metadata.csv", "metadata.jsonl")
+_FORMAT = 1
+_KEYS = ("path", "file")
+
+Fields = dict[str, str]
+
+_CONDITION = re.compile(r"\s*([^\s=!<>~]+)\s*(>=|<=|!=|=|<|>|~)\s*(.*?)\s*\Z", re.S)
+_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\Z")
+_YEAR = re.compile(r"\d{4}\Z")
+_LEADING_YEAR = re.compile(r"(\d{4})(?!\d)")
+_ISO_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?\Z")
+
+
+# -- reading the sources -------------------------------------------------------------------------------
+
+
+def gather(
+    folders: Iterable[str], real_paths: dict[str, str], named: str | None, warnings: list[str]
+) -> dict[str, Fields]:
+    """Fields per indexed path (`real_paths`: absolute path → path as indexed) from the metadata files in
+    `folders` (shallow folders first) and then the `named` one. An unreadable named file is an error."""
+    found: dict[str, Fields] = {}
+    sources = [
+        os.path.join(folder, name)
+        for folder in sorted(set(folders), key=lambda folder: (folder.count(os.sep), folder))
+        for name in SOURCE_NAMES
+    ]
+    for source in [path for path in sources if os.path.isfile(path)] + ([named] if named else []):
+        for real, fields in _read_source(source, warnings, required=source == named):
+            if real in real_paths:
+                found.setdefault(real_paths[real], {}).update(fields)
+    return found
+
+
+def _read_source(path: str, warnings: list[str], required: bool) -> list[tuple[str, Fields]]:
+    """(real path of the file named, its fields) for each row of a metadata file."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = list(_rows(handle, path, warnings))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        message = f"metadata file {path} cannot be read: {getattr(error, 'strerror', None) or error}"
+        if required:
+            raise CorpusSearchError(message) from None
+        warnings.append(message)
+        return []
+    folder = os.path.dirname(os.path.abspath(path))
+    return [(os.path.normpath(os.path.join(folder, named)), fields) for named, fields in rows]
+
+
+def _rows(handle, path: str, warnings: list[str]) -> Iterable[tuple[str, Fields]]:
+    """(path named, fields) of each readable row; a warning for each other one."""
+    if path.endswith(".jsonl"):
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                warnings.append(f"{path}:{number}: not a JSON object; skipped")
+                continue
+            row = _row(record if isinstance(record, dict) else {})
+            if row is None:
+                warnings.append(f"{path}:{number}: no path or file; skipped")
+            else:
+                yield row
+        return
+    reader = csv.DictReader(handle)
+    if not reader.fieldnames or not set(_KEYS) & set(reader.fieldnames):
+        raise CorpusSearchError(f"metadata file {path} has no path or file column")
+    for record in reader:
+        row = _row({key: value for key, value in record.items() if key is not None})
+        if row is None:
+            warnings.append(f"{path}:{reader.line_num}: no path; skipped")
+        else:
+            yield row
+
+
+def _row(record: dict) -> tuple[str, Fields] | None:
+    named = next((record[key] for key in _KEYS if isinstance(record.get(key), str) and record[key]), None)
+    if named is None:
+        return None
+    fields = {
+        str(key): _text(value)
+        for key, value in record.items()
+        if key not in _KEYS and isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+    }
+    return named, fields
+
+
+def _text(value: str | int | float) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# -- the stored table ------------------------------------------------------------------------------------
+
+
+def write(index_dir: str, files: dict[str, Fields], source: str | None) -> None:
+    """Replace the index's metadata table in one rename."""
+    path = os.path.join(index_dir, FILE_NAME)
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump({"format": _FORMAT, "source": source, "files": files}, handle, ensure_ascii=False, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def read(index_dir: str) -> dict[str, Fields]:
+    """Fields per indexed path (empty for an index built before metadata was kept)."""
+    return _stored(index_dir).get("files", {})
+
+
+def remembered_source(index_dir: str) -> str | None:
+    """The `--metadata` file a previous run was given, if any (none from a table that cannot be read:
+    it is about to be written again)."""
+    try:
+        return _stored(index_dir).get("source")
+    except CorpusSearchError:
+        return None
+
+
+def _stored(index_dir: str) -> dict:
+    try:
+        with open(os.path.join(index_dir, FILE_NAME), encoding="utf-8") as handle:
+            stored = json.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise CorpusSearchError(
+            f"index at {index_dir}: {FILE_NAME} cannot be read ({type(error).__name__}); run cs index again"
+        ) from None
+    if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
+        raise CorpusSearchError(f"index at {index_dir}: {FILE_NAME} is not in a known format; run cs index again")
+    return stored
+
+
+# -- conditions ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    field: str
+    operator: str
+    value: str
+
+    def holds(self, fields: Fields) -> bool:
+        if self.field not in fields:
+            return False
+        have = fields[self.field]
+        if self.operator == "~":
+            return fnmatch.fnmatchcase(have, self.value)
+        order = _compare(have, self.value)
+        return {
+            "=": order == 0,
+            "!=": order != 0,
+            "<": order < 0,
+            "<=": order <= 0,
+            ">": order > 0,
+            ">=": order >= 0,
+        }[self.operator]
+
+
+def parse_condition(expression: str) -> Condition:
+    """A `--where` expression; CorpusSearchError with a one-line reason when it cannot be read."""
+    match = _CONDITION.match(expression)
+    if not match:
+        raise CorpusSearchError(
+            f"--where {expression!r}: expected FIELD OP VALUE with OP one of = != < <= > >= ~ (like year>=1990)"
+        )
+    field, operator, value = match.groups()
+    if not value or value[0] in "=!<>~":
+        raise CorpusSearchError(f"--where {expression!r}: no value after {operator}")
+    return Condition(field, operator, value)
+
+
+def file_filter(conditions: list[Condition], files: dict[str, Fields]) -> Callable[[str], bool]:
+    """A test for indexed paths: every condition holds for the file's fields."""
+    return lambda path: all(condition.holds(files.get(path, {})) for condition in conditions)
+
+
+def _compare(have: str, wanted: str) -> int:
+    """-1, 0 or 1 as `have` orders before, with or after `wanted` (see the module docstring)."""
+    if _NUMBER.match(have) and _NUMBER.match(wanted):
+        left, right = float(have), float(wanted)
+    elif _YEAR.match(wanted) and _LEADING_YEAR.match(have):
+        left, right = int(_LEADING_YEAR.match(have).group(1)), int(wanted)
+    elif _ISO_DATE.match(have) and _ISO_DATE.match(wanted):
+        length = min(len(have), len(wanted))
+        left, right = have[:length], wanted[:length]
+    else:
+        left, right = have, wanted
+    return (left > right) - (left < right)
