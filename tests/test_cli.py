@@ -62,8 +62,8 @@ def test_json_lines_follow_the_schema(seeds_cli_index):
     hits = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(hit["path"], hit["line"]) for hit in hits] == [("seeds/001_1cb04fc48989cd85.txt", 49)] * 2
     for hit in hits:
-        assert set(hit) == {"path", "line", "text", "score", "matches"}
-        assert isinstance(hit["score"], float)
+        assert set(hit) == {"path", "line", "text", "score", "matches", "meta"}  # seeds/metadata.csv
+        assert isinstance(hit["score"], float) and hit["meta"]["place"] == "徐州"
         for match in hit["matches"]:
             assert set(match) == {"line", "start", "end", "text"}
             assert hit["text"][match["start"] : match["end"]] == match["text"]
