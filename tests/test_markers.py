@@ -29,6 +29,8 @@ from corpus_search.markup import (
     encode_block_markup,
     has_markup,
     header_end,
+    marker_start,
+    starts_outside_markers,
     strip_markup,
 )
 from corpus_search.normalize import is_han, normalize
@@ -364,6 +366,19 @@ def test_a_passage_never_starts_inside_a_page_marker():
     marked_starts = blocks[0].text_starts
     assert text[marked_starts[1] :].startswith("<pb:A_1b>")
     assert blocks[0].normalized == "字" * 180 + "文" * 200 + "。"
+
+
+def test_an_offset_inside_a_page_marker_moves_to_its_start():
+    text = "ab<pb:KR_1a>cd"
+    assert [marker_start(text, at) for at in range(len(text) + 1)] == [0, 1, 2, *[2] * 9, 12, 13, 14]
+    assert starts_outside_markers(text, [0, 4, 9, 13]) == [0, 2, 13]
+
+
+def test_a_page_marker_in_the_header_is_not_a_page():
+    text = "#+TITLE: 論語\n#+PROPERTY: LASTPB <pb:A_9b>\n\n子曰<pb:A_1a>學而\n"
+    pages = Pages.of(text, header_end(text))
+    assert pages.names == ["A_1a"] and pages.before(text.index("子")) is None
+    assert [block.markup for block in blocks_from_text("a.txt", text)] == [BlockMarkup(None)]
 
 
 def test_block_markup_round_trips():

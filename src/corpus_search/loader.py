@@ -160,7 +160,7 @@ def blocks_from_text(path: str, text: str, block_chars: int = BLOCK_CHARS) -> It
     is kept), which bounds memory for a file of any size; every file of the corpus is one part.
     """
     marked = has_markup(text)
-    pages = Pages.of(text) if marked else None
+    pages = Pages.of(text, header_end(text)) if marked else None
     if marked:
         starts = starts_outside_markers(text, passage_bounds(text, header_end(text), markup=True))
     else:

@@ -26,13 +26,13 @@ import re
 from dataclasses import dataclass
 
 LINE_MARK = "\u00b6"  # ¶
-PAGE_MARKER = re.compile(r"<pb:([^<>\s]+)>")
-MARKUP_PATTERN = rf"<pb:[^<>\s]+>|{LINE_MARK}"  # one page marker or one line mark, for larger patterns
+_LONGEST_ID = 100  # characters; Kanripo's are about 20 (KR1a0001_tls_002-3a)
+PAGE_MARKER = re.compile(rf"<pb:([^<>\s]{{1,{_LONGEST_ID}}})>")
+MARKUP_PATTERN = rf"<pb:[^<>\s]{{1,{_LONGEST_ID}}}>|{LINE_MARK}"  # a page marker or a line mark, to build on
 MARKUP = re.compile(MARKUP_PATTERN)
 _MARKUP_RUN = re.compile(rf"(?:{MARKUP_PATTERN})*")
 # Header lines (`#+KEY: value`, `# comment`, `#` alone) and blank lines, from the top of the file.
 _HEADER = re.compile(r"(?:#(?:[+ \t][^\r\n]*)?(?:\r\n|\r|\n|\Z)|[ \t\u3000]*(?:\r\n|\r|\n))*")
-_LONGEST_MARKER = 200  # characters looked back for a marker that an offset may fall inside
 
 
 def has_markup(text: str) -> bool:
@@ -66,7 +66,7 @@ def markup_end(text: str, at: int) -> int:
 
 def marker_start(text: str, at: int) -> int:
     """The start of the page marker that `at` falls strictly inside, or `at` when it falls in none."""
-    opening = text.rfind("<pb:", max(0, at - _LONGEST_MARKER), at)
+    opening = text.rfind("<pb:", max(0, at - len("<pb:>") - _LONGEST_ID), at + len("<pb:") - 1)  # opens before at
     if opening < 0:
         return at
     marker = PAGE_MARKER.match(text, opening)
@@ -92,8 +92,10 @@ class Pages:
     names: list[str]
 
     @classmethod
-    def of(cls, text: str) -> Pages:
-        markers = list(PAGE_MARKER.finditer(text))
+    def of(cls, text: str, begin: int = 0) -> Pages:
+        """The markers from `begin` on (a marker in the header, as in `#+PROPERTY: LASTPB <pb:…>`, is not
+        where a page begins)."""
+        markers = list(PAGE_MARKER.finditer(text, begin))
         return cls([marker.start() for marker in markers], [marker.group(1) for marker in markers])
 
     def before(self, offset: int, default: str | None = None) -> str | None:
