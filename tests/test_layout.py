@@ -10,23 +10,24 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "corpus_search"
 ALLOWED = {
     "errors": set(),
     "model": set(),
-    "normalize": set(),
-    "loader": {"normalize", "errors"},
+    "markup": set(),  # page and line markers: what is markup in a file that has it
+    "normalize": {"markup"},  # markup is removed before a marked file's text is normalised
+    "loader": {"markup", "normalize", "errors"},
     "analysis": {"normalize"},  # one definition of Han (normalize.HAN_RANGES) for jieba and the text
-    "store": {"analysis", "loader", "metadata", "segment", "userdict", "variants", "errors"},
+    "store": {"analysis", "loader", "markup", "metadata", "segment", "userdict", "variants", "errors"},
     "metadata": {"errors"},  # fields per file and --where; owns cs-metadata.json
     "segment": {"analysis", "loader"},
     "userdict": {"analysis", "normalize", "errors"},
     "query": {"normalize", "phrases", "errors"},
     "phrases": {"normalize", "variants"},  # a term's other spellings, normalised and folded
     "variants": set(),
-    "reader": {"analysis", "errors", "loader", "normalize", "segment", "store", "variants"},
+    "reader": {"analysis", "errors", "loader", "markup", "normalize", "segment", "store", "variants"},
     "matching": {"analysis", "query", "reader", "variants"},
     "ranking": {"reader"},
-    "highlight": {"analysis", "loader", "matching", "model", "normalize", "query", "reader", "variants"},
+    "highlight": {"analysis", "loader", "markup", "matching", "model", "normalize", "query", "reader", "variants"},
     "search": {"errors", "highlight", "matching", "metadata", "model", "query", "ranking", "reader", "store"},
     "concordance": {"analysis", "search", "normalize", "model", "errors"},
-    "output": {"model"},
+    "output": {"markup", "model"},  # a printer never touches the index; it dims markers
     "cli": {"store", "search", "concordance", "metadata", "query", "output", "normalize", "errors"},
     "__init__": {"errors", "model", "search", "store"},
 }

@@ -1,4 +1,5 @@
-"""Every `$ cs …` command in README.md prints what the README says it prints (run on the seeds)."""
+"""Every `$ cs …` command in README.md prints what the README says it prints (run on the seeds, and on
+the Kanripo-style sample in tests/data/kanripo for the section on page markers)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def examples() -> list[tuple[str, str]]:
 def workdir(tmp_path_factory, seeds_dir) -> Path:
     work = tmp_path_factory.mktemp("readme")
     shutil.copytree(seeds_dir, work / "seeds")
+    shutil.copytree(ROOT / "tests" / "data" / "kanripo", work / "kanripo")
     return work
 
 
@@ -42,10 +44,13 @@ def test_the_readme_has_examples():
 def test_readme_example(workdir, command, expected):
     env = {key: value for key, value in os.environ.items() if key not in ("CS_INDEX", "NO_COLOR")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    if command.startswith("cs index"):
+    if command.startswith("cs index") and "--index" not in command:
         shutil.rmtree(workdir / "index", ignore_errors=True)
     elif not (workdir / "index").exists():
         subprocess.run("cs index seeds/", shell=True, cwd=workdir, env=env, check=True, capture_output=True)
+    kanripo = "cs index kanripo/ --index kanripo-index"
+    if "--index kanripo-index" in command and command != kanripo and not (workdir / "kanripo-index").exists():
+        subprocess.run(kanripo, shell=True, cwd=workdir, env=env, check=True, capture_output=True)
     result = subprocess.run(
         command, shell=True, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

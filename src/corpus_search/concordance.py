@@ -4,8 +4,9 @@ All three start from a SearchResult (search.py): the passages that satisfy the q
 occurrences of its positive units (terms, patterns and NEAR pairs; not the terms under a NOT).
 
 - `kwic`: one Concordance per occurrence, with `width` characters of context each side as written
-  (whitespace next to CJK dropped, so hard-wrapped text reads on), in text order or sorted by the
-  context just left (read from the keyword outwards) or right of the occurrence, as concordancers sort.
+  (whitespace next to CJK dropped, so hard-wrapped text reads on; page and line markers kept), in text
+  order or sorted by the context just left (read from the keyword outwards) or right of the occurrence,
+  as concordancers sort; in a file with page markers, each names the page where its occurrence starts.
 - `counts`: occurrences and passages per file, read from the postings; nothing is normalised again.
 - `collocates`: jieba words (the index's segmentation, user dictionary included) within `window` words
   left and right of each occurrence, scored against their frequency in the indexed files (or the files
@@ -65,7 +66,15 @@ def _lines(result: SearchResult, path: str, key: PassageKey, width: int) -> Iter
             pieces.append((joined_text(match.text), True))
             cursor = match.end
         left, right = joined_text(before), joined_text(after)
-        yield Concordance(path, occurrence[0].line, left[len(left) - width :], tuple(pieces), right[:width])
+        yield Concordance(
+            path,
+            occurrence[0].line,
+            left[len(left) - width :],
+            tuple(pieces),
+            right[:width],
+            occurrence[0].ref,
+            shown.has_markup,
+        )
 
 
 def counts(result: SearchResult) -> tuple[list[FileCount], FileCount]:

@@ -2,7 +2,9 @@
 
 Only the hits that are shown are read back: the passage as written (and the next one, where a match may
 run on) is normalised again and searched as text, the way the index was searched, and the spans are
-mapped back to the original characters with the original line where each match starts.
+mapped back to the original characters with the original line where each match starts. In a file with
+page and line markers (markup.py) the markup is left out of the normalised text, kept in the spans, and
+each match names the page where it starts.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from .analysis import BOUNDARY, word_characters
 from .loader import line_starts
+from .markup import BlockMarkup, Pages, markup_end
 from .matching import MatchOptions, Span, near_pairs, shortest_matches
 from .model import Hit, Match, Passage
 from .normalize import normalize, strip_punctuation
@@ -28,6 +31,7 @@ class Highlighter:
     def __init__(self, reader: IndexReader):
         self.reader = reader
         self._line_starts: tuple[int, list[int]] = (-1, [])  # the last block's, for -C
+        self._pages: tuple[int, Pages] = (-1, Pages([], []))  # the last block's page markers
 
     def is_whole(self, docnum: int, start: int, length: int) -> bool:
         """True when [start, start + length) begins and ends on word boundaries of the block."""
@@ -57,7 +61,7 @@ class Highlighter:
         text = shown.own.rstrip()
         if matches and max(match.end for match in matches) > len(text):
             text = shown.combined.rstrip()
-        hit = Hit(Passage(path, shown.line, text), score, tuple(matches))
+        hit = Hit(Passage(path, shown.line, text, shown.ref, shown.has_markup), score, tuple(matches))
         if context:
             hit = replace(hit, **self._context_lines(shown, len(text), context))
         return hit
@@ -92,12 +96,14 @@ class Highlighter:
         text = self.reader.block_text(docnum)
         own = text[layout.text_starts[passage] : layout.text_starts[passage + 1]]
         combined = own + self._following_text(docnum, passage, text)
-        normalized = normalize(combined)
+        markup = self.reader.block_markup(docnum)
+        normalized = normalize(combined, markup is not None)
         own_length = bisect.bisect_left(normalized.to_original, len(own))
         haystack = normalized.text if options.exact_script else fold(normalized.text)
         block_offset = layout.norm_starts[passage]
         breaks = line_starts(combined)
         first_line = layout.lines[passage]
+        start = layout.text_starts[passage]
 
         def whole(span: Span) -> bool:
             return not options.whole_words or self.is_whole(docnum, block_offset + span[0], span[1] - span[0])
@@ -105,7 +111,8 @@ class Highlighter:
         def match(span: Span) -> Match:
             begin = normalized.to_original[span[0]]
             end = normalized.to_original[span[1] - 1] + 1
-            return Match(first_line + bisect.bisect_right(breaks, begin), begin, end, combined[begin:end])
+            line = first_line + bisect.bisect_right(breaks, begin)
+            return Match(line, begin, end, combined[begin:end], self._page(docnum, text, markup, start + begin))
 
         def unpunctuated(end: int, start: int) -> int:  # NEAR's distance with --ignore-punct
             return len(strip_punctuation(haystack[end:start])[0])
@@ -124,7 +131,6 @@ class Highlighter:
             else:
                 found = _spans_in(unit, haystack, own_length, options)
                 occurrences.update((match(span),) for span in found if whole(span))
-        start = layout.text_starts[passage]
         return Shown(
             docnum,
             start,
@@ -133,7 +139,17 @@ class Highlighter:
             combined,
             first_line,
             sorted(occurrences, key=lambda found: [_match_order(m) for m in found]),
+            self._page(docnum, text, markup, start + markup_end(own, 0)),
+            markup is not None,
         )
+
+    def _page(self, docnum: int, text: str, markup: BlockMarkup | None, offset: int) -> str | None:
+        """The page at `offset` of a block's text: its last marker before it, else the block's first page."""
+        if markup is None:
+            return None
+        if self._pages[0] != docnum:
+            self._pages = (docnum, Pages.of(text))
+        return self._pages[1].before(offset, markup.page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +164,8 @@ class Shown:
     combined: str
     line: int
     occurrences: list[tuple[Match, ...]]
+    ref: str | None = None  # the page where the passage's text starts, in a file with page markers
+    has_markup: bool = False
 
 
 def _match_order(match: Match) -> tuple[int, int]:

@@ -9,6 +9,10 @@ passages of a file concatenate to the file's text exactly.
 Passages are grouped into blocks of up to `BLOCK_CHARS` characters, the unit Whoosh indexes. Each block
 carries `lookahead`, the first `LOOKAHEAD` normalised characters after it, so a match that starts in one
 block and runs on into the next is still found.
+
+A file with page and line markers (markup.py) is normalised with its markup removed; its header lines
+are in no passage, a passage never starts inside a page marker (one found there opens the passage), line
+marks count as the whitespace after a sentence, and each block knows the page in force where it starts.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .errors import CorpusSearchError
+from .markup import (
+    LINE_MARK,
+    BlockMarkup,
+    Pages,
+    has_markup,
+    header_end,
+    marker_start,
+    markup_end,
+    starts_outside_markers,
+)
 from .normalize import normalize
 
 MAX_PASSAGE = 200  # original characters, before the trailing whitespace
@@ -35,6 +49,7 @@ _SENTENCE_END = re.compile(r"[。！？!?；;…．]+[”’」』）》〉】\"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _WEAK_BREAK = re.compile(r"[，,、：:]|\r\n|\r|\n|\s")
 _LEADING_SPACE = re.compile(r"[\s\u200b\ufeff]*")
+_LEADING_SPACE_OR_LINE_MARK = re.compile(rf"[\s\u200b\ufeff{LINE_MARK}]*")  # in a file with markup
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +69,7 @@ class Block:
     norm_starts: list[int]
     text_starts: list[int]
     lines: list[int]
+    markup: BlockMarkup | None = None  # None: the file is plain text
 
     def passage_text(self, index: int) -> str:
         """The original text of passage `index`."""
@@ -91,10 +107,12 @@ def _forced_cut(text: str, start: int) -> int:
     return start + (best if best > 0 else len(window))
 
 
-def passage_bounds(text: str) -> list[int]:
-    """Start offsets of the passages of `text` (the first is where the text starts, after whitespace)."""
+def passage_bounds(text: str, begin: int = 0, markup: bool = False) -> list[int]:
+    """Start offsets of the passages of `text` from `begin` (the first is where the text starts, after
+    whitespace); with `markup`, line marks count as whitespace."""
+    leading = _LEADING_SPACE_OR_LINE_MARK if markup else _LEADING_SPACE
     starts: list[int] = []
-    start = _LEADING_SPACE.match(text).end()
+    start = leading.match(text, begin).end()
     if start == len(text):
         return starts
     starts.append(start)
@@ -103,11 +121,11 @@ def passage_bounds(text: str) -> list[int]:
         if end <= start:
             continue
         while end - start > MAX_PASSAGE:
-            start = _LEADING_SPACE.match(text, _forced_cut(text, start)).end()
+            start = leading.match(text, _forced_cut(text, start)).end()
             starts.append(start)
         if end <= start:
             continue
-        space = _LEADING_SPACE.match(text, end).group()
+        space = leading.match(text, end).group()
         breaks = len(_LINE_BREAK.findall(space))
         length = end - start
         if (breaks >= 2 or (breaks == 1 and length >= SHORT_PASSAGE)) or length >= LONG_PASSAGE:
@@ -117,7 +135,7 @@ def passage_bounds(text: str) -> list[int]:
             start = next_start
             starts.append(start)
     while len(text) - start > MAX_PASSAGE:
-        cut = _LEADING_SPACE.match(text, _forced_cut(text, start)).end()
+        cut = leading.match(text, _forced_cut(text, start)).end()
         if cut >= len(text):
             break
         start = cut
@@ -125,10 +143,12 @@ def passage_bounds(text: str) -> list[int]:
     return starts
 
 
-def _normalize_part(text: str, start: int, end: int) -> tuple[str, list[int]]:
-    """Normalise text[start:end] as it reads inside the whole text: the character after `end` is seen
-    (so a space before it is kept or dropped as in the whole) but not kept. Offsets are into `text`."""
-    normalized = normalize(text[start : end + 1])
+def _normalize_part(text: str, start: int, end: int, markup: bool = False) -> tuple[str, list[int]]:
+    """Normalise text[start:end] as it reads inside the whole text: the character after `end` (after
+    the markup there, with `markup`) is seen, so a space before it is kept or dropped as in the whole,
+    but not kept. Offsets are into `text`."""
+    seen = markup_end(text, end) if markup else end
+    normalized = normalize(text[start : seen + 1], markup)
     keep = bisect.bisect_left(normalized.to_original, end - start)
     return normalized.text[:keep], [start + index for index in normalized.to_original[:keep]]
 
@@ -139,7 +159,12 @@ def blocks_from_text(path: str, text: str, block_chars: int = BLOCK_CHARS) -> It
     Text is normalised a part of up to CHUNK_CHARS characters at a time (whole passages, so context
     is kept), which bounds memory for a file of any size; every file of the corpus is one part.
     """
-    starts = passage_bounds(text)
+    marked = has_markup(text)
+    pages = Pages.of(text, header_end(text)) if marked else None
+    if marked:
+        starts = starts_outside_markers(text, passage_bounds(text, header_end(text), markup=True))
+    else:
+        starts = passage_bounds(text)
     if not starts:
         return
     line_offsets = line_starts(text)
@@ -149,9 +174,12 @@ def blocks_from_text(path: str, text: str, block_chars: int = BLOCK_CHARS) -> It
     while first < len(starts) - 1:
         last = bisect.bisect_right(starts, starts[first] + CHUNK_CHARS) - 1
         last = min(max(last, first + 1), len(starts) - 1)
-        norm_text, to_original = _normalize_part(text, starts[first], starts[last])
+        norm_text, to_original = _normalize_part(text, starts[first], starts[last], marked)
         if last < len(starts) - 1:
-            following = _normalize_part(text, starts[last], min(len(text), starts[last] + 8 * LOOKAHEAD))[0]
+            window_end = min(len(text), starts[last] + 8 * LOOKAHEAD)
+            if marked:
+                window_end = marker_start(text, window_end)
+            following = _normalize_part(text, starts[last], window_end, marked)[0]
         else:
             following = ""
         norm_starts = [bisect.bisect_left(to_original, start) for start in starts[first:last]]
@@ -172,6 +200,7 @@ def blocks_from_text(path: str, text: str, block_chars: int = BLOCK_CHARS) -> It
                 norm_starts=[start - offset for start in norm_starts[: end - first]],
                 text_starts=[start - starts[first] for start in starts[first:end]],
                 lines=[line_of(line_offsets, start) for start in starts[first:end]],
+                markup=BlockMarkup(pages.before(starts[first])) if pages else None,
             )
             norm_starts = norm_starts[end - first :]
             first = end

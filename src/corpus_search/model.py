@@ -7,21 +7,28 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """A sentence or paragraph as written in the file; `line` is the 1-based line it starts on."""
+    """A sentence or paragraph as written in the file; `line` is the 1-based line it starts on.
+
+    In a file with page and line markers (`has_markup`, see markup.py) the markers are kept in `text`,
+    and `ref` names the page where its text starts (None in a plain file, or before the first marker)."""
 
     path: str
     line: int
     text: str
+    ref: str | None = None
+    has_markup: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One occurrence: `text[start:end]` of the passage, starting on original line `line`."""
+    """One occurrence: `text[start:end]` of the passage, starting on original line `line` (and on page
+    `ref` in a file with page markers)."""
 
     line: int
     start: int
     end: int
     text: str
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,11 @@ class Hit:
         """The line where the first match starts (the passage's first line if nothing is highlighted)."""
         return self.matches[0].line if self.matches else self.passage.line
 
+    @property
+    def ref(self) -> str | None:
+        """The page where the first match starts (where the passage starts if nothing is highlighted)."""
+        return self.matches[0].ref if self.matches else self.passage.ref
+
 
 @dataclass(frozen=True, slots=True)
 class Concordance:
@@ -52,6 +64,8 @@ class Concordance:
     left: str
     pieces: tuple[tuple[str, bool], ...]
     right: str
+    ref: str | None = None  # the page where the occurrence starts, in a file with page markers
+    has_markup: bool = False
 
     @property
     def keyword(self) -> str:

@@ -12,6 +12,9 @@
 
 Step 1 looks at the original characters, so a full-width comma counts as CJK punctuation even though
 step 2 turns it into `,`.
+
+Text of a file with page and line markers (markup.py) is normalised with `markup=True`: the markers and
+`¶` are removed first, so step 1 joins what they stood between, and `to_original` skips them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from .markup import strip_markup
 
 # Whitespace as Python's regex sees it, plus the zero-width space and a stray byte-order mark, which
 # PDF extraction leaves inside words.
@@ -201,9 +206,16 @@ def _joined_run(text: str, start: int, end: int) -> str:
     return " "
 
 
-def normalize(text: str) -> Normalized:
-    """Normalise for matching; see the module docstring for the three steps."""
-    joined, to_original = join_whitespace(text)
+def normalize(text: str, markup: bool = False) -> Normalized:
+    """Normalise for matching; see the module docstring for the three steps. With `markup`, page
+    markers and line marks are not text (the text is from a file that has markup, markup.py)."""
+    if markup:
+        stripped, kept = strip_markup(text)
+        joined, to_stripped = join_whitespace(stripped)
+        to_original = [kept[index] for index in to_stripped[:-1]]
+        to_original.append(len(text))
+    else:
+        joined, to_original = join_whitespace(text)
     folded = joined.translate(_WIDTH_TABLE).lower()
     return Normalized(to_simplified(folded), to_original)
 

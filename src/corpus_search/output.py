@@ -16,6 +16,9 @@ Three forms, chosen once by the CLI:
   `text[start:end] == match["text"]`; `line` of a match is the file line where it starts, and `line` of
   the hit is the line of its first match. Every occurrence of a query term in the passage is listed.
   With `-C N`, `before` and `after` list the lines around the passage: `[{"line": 10, "text": "…"}]`.
+  In a file with page markers (markup.py), `ref` after `line` names the page where the hit's first match
+  starts (`"ref": "KR1a0001_tls_002-3a"`), and each match has its own `ref`; the key is absent elsewhere,
+  and where no marker comes before. The markers stay in `text`, and a span runs across those inside it.
   Where the file has metadata (metadata.py), `meta` holds its fields: `{"year": "2020", "author": "…"}`.
 
 In the `color` and `plain` forms a path or passage never carries a raw control character: line breaks
@@ -23,6 +26,7 @@ and tabs become spaces in passages, and any other control character (ANSI escape
 as `\\xNN`; in paths, newlines, tabs and control characters are written as `\\n`, `\\t`, `\\xNN`, so
 every hit stays on one line. (Bytes of a file name that are not UTF-8 are written `\\xNN` everywhere,
 JSON included: see loader.shown_path.) JSON needs no other care: its strings are escaped by the format.
+On a terminal, the page and line markers of a file with markup are dimmed outside the matches.
 """
 
 from __future__ import annotations
@@ -32,11 +36,13 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
+from .markup import MARKUP
 from .model import Collocate, Concordance, FileCount, Hit
 
 PATH_COLOR = "\x1b[35m"
 LINE_COLOR = "\x1b[32m"
 MATCH_COLOR = "\x1b[1;31m"
+MARKUP_COLOR = "\x1b[2m"  # dim: page and line markers of a file with markup
 RESET = "\x1b[0m"
 MAX_SHOWN = 200  # characters of a passage shown on a terminal or in a pipe
 
@@ -64,6 +70,11 @@ def shown_text(text: str) -> str:
     return _CONTROL.sub(_escape_control, _LINE_BREAK.sub(" ", text).replace("\t", " "))
 
 
+def _dimmed(text: str) -> str:
+    """Shown text with its page and line markers dimmed (for a file with markup, on a terminal)."""
+    return MARKUP.sub(lambda marker: MARKUP_COLOR + marker.group() + RESET, text)
+
+
 def _clip(hit: Hit) -> tuple[int, int]:
     """The part of the passage to show: all of it, or MAX_SHOWN characters around the first match."""
     length = len(hit.passage.text)
@@ -79,12 +90,13 @@ def _shown_passage(hit: Hit, highlight: bool) -> str:
     text = hit.passage.text
     pieces = ["…"] if start > 0 else []
     cursor = start
+    outside = _dimmed if highlight and hit.passage.has_markup else str
     if highlight:
         for match in _merged(hit, start, end):
-            pieces.append(shown_text(text[cursor : match[0]]))
+            pieces.append(outside(shown_text(text[cursor : match[0]])))
             pieces.append(MATCH_COLOR + shown_text(text[match[0] : match[1]]) + RESET)
             cursor = match[1]
-    pieces.append(shown_text(text[cursor:end]))
+    pieces.append(outside(shown_text(text[cursor:end])))
     if end < len(text):
         pieces.append("…")
     return "".join(pieces)
@@ -115,13 +127,13 @@ def hit_line(hit: Hit, color: bool) -> str:
 def hit_json(hit: Hit, context: bool = False) -> str:
     """One hit as a JSON object on one line (see the module docstring for the fields)."""
     return json.dumps(
-        {
-            "path": hit.passage.path,
-            "line": hit.line,
+        {"path": hit.passage.path, "line": hit.line}
+        | _ref(hit.ref)
+        | {
             "text": hit.passage.text,
             "score": round(hit.score, 4),
             "matches": [
-                {"line": match.line, "start": match.start, "end": match.end, "text": match.text}
+                {"line": match.line} | _ref(match.ref) | {"start": match.start, "end": match.end, "text": match.text}
                 for match in hit.matches
             ],
         }
@@ -138,10 +150,16 @@ def hit_json(hit: Hit, context: bool = False) -> str:
     )
 
 
-def context_line(path: str, line: int, text: str, color: bool) -> str:
+def _ref(ref: str | None) -> dict[str, str]:
+    """The `ref` key of a JSON record: only where a page marker names the page."""
+    return {} if ref is None else {"ref": ref}
+
+
+def context_line(path: str, line: int, text: str, color: bool, markup: bool = False) -> str:
     """A line around a hit as grep -C prints it: `path-line-text`."""
     shown = shown_text(text[:MAX_SHOWN]) + ("…" if len(text) > MAX_SHOWN else "")
     if color:
+        shown = _dimmed(shown) if markup else shown
         return f"{PATH_COLOR}{shown_path(path)}{RESET}-{LINE_COLOR}{line}{RESET}-{shown}"
     return f"{shown_path(path)}-{line}-{shown}"
 
@@ -157,11 +175,12 @@ def write_hits(hits: Iterable[Hit], stream: TextIO, form: str, context: bool = F
             color = form == "color"
             if context and written:
                 stream.write("--\n")
+            markup = hit.passage.has_markup
             for line, text in hit.before:
-                stream.write(context_line(hit.passage.path, line, text, color) + "\n")
+                stream.write(context_line(hit.passage.path, line, text, color, markup) + "\n")
             stream.write(hit_line(hit, color) + "\n")
             for line, text in hit.after:
-                stream.write(context_line(hit.passage.path, line, text, color) + "\n")
+                stream.write(context_line(hit.passage.path, line, text, color, markup) + "\n")
         written += 1
     return written
 
@@ -192,8 +211,10 @@ def write_paths(paths: Iterable[str], stream: TextIO, form: str) -> None:
 #
 # KWIC lines: the left context right-aligned in 2 × width columns (a CJK character takes two, measured
 # by wcwidth), the occurrence, the right context padded to 2 × width columns, then `path:line`; so
-# occurrences line up in a column on a terminal and in a pipe. JSON Lines: {"path", "line", "left",
-# "keyword", "right", "terms"}, `terms` being the query terms' texts inside the keyword.
+# occurrences line up in a column on a terminal and in a pipe. A line from a file with page markers
+# ends with one more column, the page where its occurrence starts (so output without such files is
+# unchanged). JSON Lines: {"path", "line", "left", "keyword", "right", "terms"}, `terms` being the query
+# terms' texts inside the keyword, and `ref` after `line` where a page marker names the page.
 
 
 def _width(text: str) -> int:
@@ -216,9 +237,8 @@ def write_kwic(lines: Iterable[Concordance], stream: TextIO, form: str, width: i
     written = 0
     for line in lines:
         if form == "json":
-            record = {
-                "path": line.path,
-                "line": line.line,
+            record = {"path": line.path, "line": line.line} | _ref(line.ref)
+            record |= {
                 "left": line.left,
                 "keyword": line.keyword,
                 "right": line.right,
@@ -227,15 +247,18 @@ def write_kwic(lines: Iterable[Concordance], stream: TextIO, form: str, width: i
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             color = form == "color"
+            outside = _dimmed if color and line.has_markup else str
             keyword = "".join(
-                MATCH_COLOR + shown_text(text) + RESET if term and color else shown_text(text)
+                MATCH_COLOR + shown_text(text) + RESET if term and color else outside(shown_text(text))
                 for text, term in line.pieces
             )
             where = f"{shown_path(line.path)}:{line.line}"
             if color:
                 where = f"{PATH_COLOR}{shown_path(line.path)}{RESET}:{LINE_COLOR}{line.line}{RESET}"
-            left = _pad_left(shown_text(line.left), 2 * width)
-            right = _pad_right(shown_text(line.right), 2 * width)
+            if line.ref is not None:
+                where += f"  {shown_path(line.ref)}"
+            left = outside(_pad_left(shown_text(line.left), 2 * width))
+            right = outside(_pad_right(shown_text(line.right), 2 * width))
             stream.write(f"{left}  {keyword}  {right}  {where}\n")
         written += 1
     return written

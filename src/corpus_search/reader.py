@@ -19,6 +19,7 @@ import numpy as np
 from .analysis import BOUNDARY, read_word_counts
 from .errors import CorpusSearchError
 from .loader import LOOKAHEAD
+from .markup import BlockMarkup, decode_block_markup
 from .normalize import is_punctuation
 from .segment import SEPARATOR, Part
 from .store import open_index, open_parts
@@ -267,6 +268,10 @@ class IndexReader:
             self._text = (docnum, self._columns["text"][docnum].decode("utf-8", errors="surrogatepass"))
         return self._text[1]
 
+    def block_markup(self, docnum: int) -> BlockMarkup | None:
+        """Whether a block's file has page and line markers, and the page where the block starts."""
+        return decode_block_markup(self._columns["markup"][docnum])
+
     def bounds(self, docnum: int) -> bytes:
         """A block's word flags: one per normalised character, then those of what follows it."""
         if docnum not in self._bounds:
@@ -380,7 +385,8 @@ def _open(index_dir: str, attempts: int = 5):
         try:
             index = open_index(index_dir)
             reader = index.whoosh.reader()
-            names = ("passage_starts", "text", "words") if reader.doc_count_all() else ()  # an empty index has none
+            # An empty index has no columns.
+            names = ("passage_starts", "text", "words", "markup") if reader.doc_count_all() else ()
             columns = {name: reader.column_reader(name) for name in names}
             return reader, columns, open_parts(index_dir, reader), index.passages, index.chars
         except (CorpusSearchError, OSError):

@@ -38,6 +38,7 @@ from . import metadata
 from .analysis import UserWord, segment, use_user_words, word_counts, word_flags
 from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
+from .markup import encode_block_markup
 from .segment import BlockPiece, Part, PartBuilder, part_files, remove_unused
 from .userdict import UserDict, parse_user_dict, read_user_dict
 from .variants import fold
@@ -45,10 +46,11 @@ from .variants import fold
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-FORMAT_VERSION = 6  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
+FORMAT_VERSION = 7  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
 # 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings;
 # 5: each part sums the word counts of its blocks;
-# 6: jieba cuts every Han ideograph (extensions, compatibility) with its dictionary (analysis.py)
+# 6: jieba cuts every Han ideograph (extensions, compatibility) with its dictionary (analysis.py);
+# 7: page and line markers are markup in the files that carry them, a `markup` column (markup.py)
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MAX_WORKERS = 8  # analysing processes at most
 AHEAD = 2 * MAX_WORKERS  # files handed to the workers and not yet written, at most
@@ -70,6 +72,7 @@ def schema():
         text=COLUMN(VarBytesColumn()),
         passage_starts=COLUMN(VarBytesColumn()),
         words=COLUMN(VarBytesColumn()),
+        markup=COLUMN(VarBytesColumn()),
     )
 
 
@@ -96,6 +99,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
             [*block.norm_starts, len(block.normalized), *block.text_starts, len(block.text), *block.lines]
         ),
         "words": counts,
+        "markup": encode_block_markup(block.markup),
     }
     piece = BlockPiece(
         path=block.path,
