@@ -149,3 +149,23 @@ def test_bad_expressions_and_tables_are_one_line_errors_that_keep_the_index(tmp_
     result = run("index", str(tmp_path), "--index", index_dir, "--metadata", str(bad))
     assert result.exit_code == 2 and result.stderr == f"cs: metadata file {bad} has no path or file column\n"
     assert run("search", "临时党支部", "--index", index_dir, "-c").exit_code == 0
+
+
+def test_a_marked_files_header_is_its_metadata_and_a_table_overrides_it(tmp_path):
+    shutil.copytree(SAMPLE_CORPUS.parent / "kanripo", tmp_path / "texts")
+    plain = "#+TITLE: 不是标题\n秦川雄帝宅，函谷壯皇居。\n"  # no page marker: the header line is text
+    (tmp_path / "texts" / "plain.txt").write_text(plain, encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    assert run("index", str(tmp_path / "texts"), "--index", index_dir).exit_code == 0
+
+    def metas(*args: str) -> dict[str, dict]:
+        found = run("search", "秦川雄帝宅", "--index", index_dir, "--json", *args)
+        return {Path(hit["path"]).name: hit.get("meta") for hit in map(json.loads, found.stdout.splitlines())}
+
+    marked = metas()["帝京篇.txt"]
+    assert marked["title"] == "帝京篇" and marked["id"] == "KR-sample" and marked["source"].startswith("tests/data")
+    assert metas()["plain.txt"] is None
+    assert list(metas("--where", "title=帝京篇")) == ["帝京篇.txt"]
+    (tmp_path / "texts" / "metadata.csv").write_text("path,title\n帝京篇.txt,帝京篇十首\n", encoding="utf-8")
+    assert run("index", str(tmp_path / "texts"), "--index", index_dir).exit_code == 0
+    assert metas()["帝京篇.txt"]["title"] == "帝京篇十首" and metas()["帝京篇.txt"]["id"] == "KR-sample"

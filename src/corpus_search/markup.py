@@ -6,7 +6,8 @@ A file *has markup* when it holds at least one page marker, `<pb:ID>` (Kanripo w
 - page markers and the line mark `¶` are not text: they are removed before normalising (normalize.py),
   so a phrase runs across them, and across the line break after a `¶`, as if they were not there;
 - the header is not text: the lines at the top that start with `#+` (org-mode settings, `#+TITLE: 論語`)
-  or `# ` (org comments, `# -*- mode: mandoku-view; -*-`), and blank lines among them;
+  or `# ` (org comments, `# -*- mode: mandoku-view; -*-`), and blank lines among them; its settings are
+  the file's metadata fields instead (`header_fields`: title, and each `#+PROPERTY:`);
 - every place in the text is on a *page*: the ID of the nearest page marker before it (None before the
   first one).
 
@@ -32,6 +33,7 @@ MARKUP_PATTERN = rf"<pb:[^<>\s]{{1,{_LONGEST_ID}}}>|{LINE_MARK}"  # a page marke
 MARKUP = re.compile(MARKUP_PATTERN)
 _MARKUP_RUN = re.compile(rf"(?:{MARKUP_PATTERN})*")
 # Header lines (`#+KEY: value`, `# comment`, `#` alone) and blank lines, from the top of the file.
+_HEADER_FIELD = re.compile(r"^#\+([A-Za-z][\w-]*):[ \t]*([^\r\n]*)", re.M)
 _HEADER = re.compile(r"(?:#(?:[+ \t][^\r\n]*)?(?:\r\n|\r|\n|\Z)|[ \t\u3000]*(?:\r\n|\r|\n))*")
 
 
@@ -43,6 +45,20 @@ def has_markup(text: str) -> bool:
 def header_end(text: str) -> int:
     """Where the text starts after the header lines at the top of a file with markup."""
     return _HEADER.match(text).end()
+
+
+def header_fields(text: str) -> dict[str, str]:
+    """The header of a file with markup as metadata fields (metadata.py): `#+KEY: value` gives `key`
+    (in lower case), and `#+PROPERTY: NAME value` gives `name`; an empty value gives no field."""
+    fields = {}
+    for line in _HEADER_FIELD.finditer(text, 0, header_end(text)):
+        key, value = line.group(1).lower(), line.group(2).strip()
+        if key == "property":
+            name, _, value = value.partition(" ")
+            key, value = name.lower(), value.strip()
+        if key and value:
+            fields[key] = value
+    return fields
 
 
 def strip_markup(text: str) -> tuple[str, list[int]]:

@@ -7,7 +7,8 @@ runs). CSV has a header row; JSON Lines has one object per line. The column or k
 names a file relative to the metadata file's folder; every other column or scalar key is a field, and
 an empty value is no field. A row that names no indexed file is ignored; a row that cannot be read is
 one warning naming the file and the line. Where two sources give one file a field, the one in the
-deeper folder wins, and `--metadata` over both.
+deeper folder wins, and `--metadata` over both; and any table over what a file says of itself (the
+header of a file with page markers, markup.header_fields).
 
 **Stored.** `cs-metadata.json` in the index folder, replaced whole (write, fsync, rename) at the end of
 every `cs index`: `{"format": 1, "source": FILE or null, "files": {path as indexed: {field: value}}}`.

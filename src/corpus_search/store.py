@@ -38,7 +38,7 @@ from . import metadata
 from .analysis import UserWord, segment, use_user_words, word_counts, word_flags
 from .errors import CorpusSearchError
 from .loader import Block, SourceFile, blocks_from_text, decode, find_files
-from .markup import encode_block_markup
+from .markup import encode_block_markup, has_markup, header_fields
 from .segment import BlockPiece, Part, PartBuilder, part_files, remove_unused
 from .userdict import UserDict, parse_user_dict, read_user_dict
 from .variants import fold
@@ -141,6 +141,7 @@ class _Analysed:
     documents: Iterable[dict] | None = None
     warning: str | None = None
     unchanged: bool = False
+    fields: dict[str, str] | None = None  # metadata from the file itself (a marked file's header)
 
 
 def _analyse(source: SourceFile, known_sha256: str | None, encoding: str | None, lazy: bool = False) -> _Analysed:
@@ -163,7 +164,8 @@ def _analyse(source: SourceFile, known_sha256: str | None, encoding: str | None,
     documents = (block_document(block) for block in blocks_from_text(source.path, decoded.text))
     if not lazy:
         documents = list(documents)
-    return _Analysed(source, sha256, len(decoded.text), documents, warning)
+    fields = header_fields(decoded.text) if has_markup(decoded.text) else None
+    return _Analysed(source, sha256, len(decoded.text), documents, warning, fields=fields)
 
 
 def passages_in(document: dict) -> int:
@@ -244,7 +246,12 @@ def build_index(
         os.makedirs(index_dir, exist_ok=True)
         choice = _DictChoice(new_dict, drop_user_dict)
         _update(index_dir, roots, sources, report, encoding, rebuild, choice, workers, progress)
-        metadata.write(index_dir, fields, metadata_file and os.path.abspath(metadata_file))
+        own = {
+            entry["path"]: entry["fields"] for entry in _load_manifest(index_dir)["files"].values() if "fields" in entry
+        }
+        for path, given in fields.items():  # the tables' fields over the files' own
+            own[path] = own.get(path, {}) | given
+        metadata.write(index_dir, own, metadata_file and os.path.abspath(metadata_file))
     except OSError as error:
         raise CorpusSearchError(f"cannot write the index at {index_dir}: {error.strerror or error}") from None
     if report.unreadable == report.files:
@@ -395,7 +402,7 @@ def _write(
                 "sha256": result.sha256,
                 "chars": result.chars,
                 "passages": passages,
-            }
+            } | ({"fields": result.fields} if result.fields else {})
         if report.unreadable == report.files:
             writer.cancel()
             parts.discard()
