@@ -26,7 +26,17 @@ ALLOWED = {
     "search": {"errors", "highlight", "matching", "model", "query", "ranking", "reader", "store"},
     "concordance": {"analysis", "search", "normalize", "model", "errors"},
     "output": {"model"},
-    "cli": {"store", "search", "concordance", "query", "output", "normalize", "errors"},
+    "export": {"model"},  # CSV
+    "cli": {
+        "store",
+        "search",
+        "concordance",
+        "query",
+        "output",
+        "export",
+        "normalize",
+        "errors",
+    },
     "__init__": {"errors", "model", "search", "store"},
 }
 

@@ -225,6 +225,8 @@ def query_command(function):
             help="Only files whose path (a glob with /) or name (without) matches; may be repeated.",
         ),
         click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per line of output."),
+        click.option("--csv", "as_csv", is_flag=True, help="CSV (RFC 4180, UTF-8) with a header row."),
+        click.option("--excel", is_flag=True, help="CSV with a UTF-8 BOM, so Excel reads the Chinese (implies --csv)."),
         click.option(
             "--color",
             type=click.Choice(["auto", "always", "never"]),
@@ -268,9 +270,20 @@ def _query_result(
         yield searcher.run(node, whole_words, exact_script, paths, ignore_punct)
 
 
-def _form(as_json: bool, color: str, **_query) -> str:
-    """The output form, from query_command's --json and --color."""
+def _form(as_json: bool, as_csv: bool, excel: bool, color: str, **_query) -> str:
+    """The output form, from query_command's --json, --csv, --excel and --color."""
+    if as_json and (as_csv or excel):
+        raise click.UsageError("--json and --csv (or --excel) exclude each other")
+    if excel or as_csv:
+        return "excel" if excel else "csv"
     return "json" if as_json else "color" if _use_color(color) else "plain"
+
+
+def _printer(form: str):
+    """The module that writes `form`: export.py writes CSV, output.py the rest (same functions)."""
+    from . import export, output
+
+    return export if form in export.FORMS else output
 
 
 @query_command
@@ -305,21 +318,20 @@ def search(
 ) -> int:
     """Search the index; QUERY words are ANDed (see README: "phrases", OR, NOT, -term, parentheses,
     wildcards * and ?, NEAR/n and ADJ/n)."""
-    from . import output
-
     form = _form(**query)
+    printer = _printer(form)
     stdout = sys.stdout
     with _query_result(**query) as result:
         if count_only:
-            output.write_counts(result.counts(), stdout, form)
+            printer.write_counts(result.counts(), stdout, form)
         elif files_only:
-            output.write_paths(result.counts(), stdout, form)
+            printer.write_paths(result.counts(), stdout, form)
         else:
             shown = None if limit == 0 else limit
             hits = result.hits(shown, context)
             if script:
                 hits = (_in_script(hit, script) for hit in hits)
-            written = output.write_hits(hits, stdout, form, context=context > 0)
+            written = printer.write_hits(hits, stdout, form, context=context > 0)
             if written < result.total:
                 stdout.flush()  # the summary comes after the hits, even when both streams are one pipe
                 click.echo(f"{written} of {result.total} hits (--limit 0 shows all)", err=True)
@@ -353,7 +365,6 @@ def kwic(
     """A concordance: one line per occurrence, centred, with its context (keyword in context)."""
     import itertools
 
-    from . import output
     from .concordance import kwic as concordance
 
     form = _form(**query)
@@ -361,7 +372,7 @@ def kwic(
         lines = concordance(result, width, sort)
         if limit:
             lines = itertools.islice(lines, limit)
-        written = output.write_kwic(lines, sys.stdout, form, width)
+        written = _printer(form).write_kwic(lines, sys.stdout, form, width)
         return EXIT_MATCH if written else EXIT_NO_MATCH
 
 
@@ -378,14 +389,14 @@ def count(
     **query,
 ) -> int:
     """Occurrences and passages of QUERY per file, and in total."""
-    from . import output
     from .concordance import counts
 
+    form = _form(**query)
     with _query_result(**query) as result:
         files, total = counts(result)
         if sort == "count":
             files.sort(key=lambda found: (-found.occurrences, -found.passages, found.path))
-        output.write_file_counts(files, total, sys.stdout, _form(**query))
+        _printer(form).write_file_counts(files, total, sys.stdout, form)
         return EXIT_MATCH if result.total else EXIT_NO_MATCH
 
 
@@ -412,16 +423,16 @@ def collocates(
     **query,
 ) -> int:
     """Words that occur near QUERY more often than chance, by log-likelihood (see README)."""
-    from . import output
     from .concordance import collocates as find_collocates
 
+    form = _form(**query)
     with _query_result(**query) as result:
         found = find_collocates(result, window, min_count)
         if sort == "mi":
             found.sort(key=lambda row: (-row.mutual_information, row.word))
         elif sort == "count":
             found.sort(key=lambda row: (-row.count, row.word))
-        written = output.write_collocates(found[:limit] if limit else found, sys.stdout, _form(**query))
+        written = _printer(form).write_collocates(found[:limit] if limit else found, sys.stdout, form)
         return EXIT_MATCH if written else EXIT_NO_MATCH
 
 
