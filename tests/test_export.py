@@ -112,7 +112,9 @@ COMMANDS = [
     ("search", "党员", "--count"),
     ("kwic", "党员"),
     ("count", "党员"),
+    ("count", "党员", "--by", "file"),
     ("collocates", "党员"),
+    ("plot", "党员"),
 ]
 
 

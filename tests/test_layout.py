@@ -25,15 +25,19 @@ ALLOWED = {
     "highlight": {"analysis", "loader", "matching", "model", "normalize", "query", "reader", "variants"},
     "search": {"errors", "highlight", "matching", "model", "query", "ranking", "reader", "store"},
     "concordance": {"analysis", "search", "normalize", "model", "errors"},
+    "distribution": {"errors", "model", "search"},  # groups of files: counts, rates, dispersion
     "output": {"model"},
-    "export": {"model"},  # CSV
+    "export": {"model"},  # CSV, and the JSON of the distribution rows
+    "plots": {"export", "model", "output"},  # the distribution as text: table, bar chart, dispersion
     "cli": {
         "store",
         "search",
         "concordance",
+        "distribution",
         "query",
         "output",
         "export",
+        "plots",
         "normalize",
         "errors",
     },

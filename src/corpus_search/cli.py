@@ -3,7 +3,7 @@
 Exit codes are grep's: 0 something matched, 1 nothing did, 2 an error (one line on stderr, `cs: …`).
 A reader that goes away (`cs search … | head`) is a normal end, and Ctrl-C exits 130.
 
-(Over 400 lines because Click's decorators spell out every option of six commands, each with its name,
+(Over 400 lines because Click's decorators spell out every option of seven commands, each with its name,
 default and help once, beside the command that uses it; the logic stays in the library.)
 """
 
@@ -380,24 +380,64 @@ def kwic(
 @click.option(
     "--sort",
     type=click.Choice(["count", "path"]),
-    default="count",
-    show_default=True,
-    help="Most occurrences first, or by path.",
+    help="Most occurrences first, or by path (or group). [default: count; with --by: path]",
 )
+@click.option(
+    "--by", "field", metavar="FIELD", help="One row per group (FIELD: file), with its characters and rate per million."
+)
+@click.option("--plot", is_flag=True, help="A bar chart of the rate per million per group (--by, default file).")
 def count(
-    sort: str,
+    sort: str | None,
+    field: str | None,
+    plot: bool,
     **query,
 ) -> int:
-    """Occurrences and passages of QUERY per file, and in total."""
+    """Occurrences and passages of QUERY per file (or per group of files with --by), and in total."""
     from .concordance import counts
 
     form = _form(**query)
+    if plot and form not in ("color", "plain"):
+        raise click.UsageError("--plot draws text; it excludes --json and --csv")
+    if plot or field is not None:
+        return _distribution(field or "file", sort or "path", plot, form, query)
     with _query_result(**query) as result:
         files, total = counts(result)
-        if sort == "count":
+        if sort in (None, "count"):
             files.sort(key=lambda found: (-found.occurrences, -found.passages, found.path))
         _printer(form).write_file_counts(files, total, sys.stdout, form)
         return EXIT_MATCH if result.total else EXIT_NO_MATCH
+
+
+def _distribution(field: str, sort: str, plot: bool, form: str, query: dict) -> int:
+    """`cs count --by FIELD`: the groups' counts, rates and characters, as a table, a bar chart, or rows."""
+    from .distribution import group_counts, grouping
+    from .plots import write_group_counts
+
+    group_of = grouping(field)
+    with _query_result(**query) as result:
+        groups, total = group_counts(result, group_of)
+        if sort == "count":
+            groups.sort(key=lambda found: (-found.occurrences, -found.passages, found.group))
+        write_group_counts(groups, total, field, sys.stdout, form, plot)
+        return EXIT_MATCH if total.occurrences else EXIT_NO_MATCH
+
+
+@query_command
+@click.option("--by", "field", default="file", show_default=True, metavar="FIELD", help="One row per group (file).")
+@click.option(
+    "--width", default=60, show_default=True, type=click.IntRange(min=1, max=1000), help="Columns of each strip."
+)
+def plot(field: str, width: int, **query) -> int:
+    """A dispersion plot: where QUERY occurs along each file (or group), as AntConc's Concordance Plot."""
+    from .distribution import dispersion, grouping
+    from .plots import write_dispersion
+
+    form = _form(**query)
+    group_of = grouping(field)
+    with _query_result(**query) as result:
+        rows = dispersion(result, group_of)
+        write_dispersion(rows, field, sys.stdout, form, width)
+        return EXIT_MATCH if any(row.offsets for row in rows) else EXIT_NO_MATCH
 
 
 @query_command

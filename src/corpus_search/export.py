@@ -1,4 +1,4 @@
-"""CSV for every query command.
+"""CSV for every query command, and JSON Lines for the distribution rows (`cs count --by`, `cs plot`).
 
 CSV is RFC 4180 as Python's csv module writes it (the `excel` dialect): a header row, then one record a
 row, CRLF line ends, a field quoted when it holds a comma, a quote or a line break, quotes doubled. Text
@@ -16,7 +16,12 @@ One row per record, with these columns (the numbers rounded as `--json` rounds t
   `-l`: `path`.
 - kwic: `left, keyword, right, path, line`.
 - count: `path, occurrences, passages`, then the total with `path` empty (JSON's null).
+- count --by FIELD: `FIELD, occurrences, passages, characters, per_million`, then the total with FIELD
+  empty. `characters` are the group's normalised characters, `per_million` = occurrences × 10⁶ /
+  characters, rounded to 3 decimals.
 - collocates: `word, count, frequency, log_likelihood, mutual_information`.
+- plot: `FIELD, occurrences, characters, offsets`: the offsets where occurrences start in the group's
+  normalised text, space-separated (a list in JSON).
 
 Each record is a dict built by one `*_row` function, and the columns are named apart from it, so a
 caller can append columns (metadata fields, say) by passing more names and merging more fields into
@@ -26,10 +31,11 @@ each row; a row without one of the names leaves its cell empty.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
-from .model import Collocate, Concordance, FileCount, Hit
+from .model import Collocate, Concordance, Dispersion, FileCount, GroupCount, Hit
 
 FORMS = ("csv", "excel")  # the forms written here; `excel` is CSV with a BOM
 MATCH_JOINER = " | "
@@ -38,7 +44,9 @@ HIT_COLUMNS = ("path", "line", "score", "text", "matches")
 CONTEXT_COLUMNS = ("before", "after")
 KWIC_COLUMNS = ("left", "keyword", "right", "path", "line")
 COUNT_COLUMNS = ("path", "occurrences", "passages")
+GROUP_COLUMNS = ("occurrences", "passages", "characters", "per_million")  # after the group's field
 COLLOCATE_COLUMNS = ("word", "count", "frequency", "log_likelihood", "mutual_information")
+DISPERSION_COLUMNS = ("occurrences", "characters", "offsets")  # after the group's field
 
 Row = Mapping[str, object]
 
@@ -112,3 +120,45 @@ def collocate_row(row: Collocate) -> dict[str, object]:
 
 def write_collocates(found: Iterable[Collocate], stream: TextIO, form: str) -> int:
     return write_table(map(collocate_row, found), COLLOCATE_COLUMNS, stream, form)
+
+
+# -- distribution rows: JSON Lines here too, since only these forms carry them -----------------------
+
+
+def group_row(count: GroupCount, field: str) -> dict[str, object]:
+    return {
+        field: count.group,
+        "occurrences": count.occurrences,
+        "passages": count.passages,
+        "characters": count.characters,
+        "per_million": round(count.per_million, 3),
+    }
+
+
+def dispersion_row(row: Dispersion, field: str) -> dict[str, object]:
+    offsets = list(row.offsets)
+    return {field: row.group, "occurrences": len(offsets), "characters": row.characters, "offsets": offsets}
+
+
+def write_group_counts(groups: list[GroupCount], total: GroupCount, field: str, stream: TextIO, form: str) -> None:
+    """One record per group, then the total (its group null, or an empty cell), as JSON Lines or CSV."""
+    rows = [group_row(count, field) for count in [*groups, total]]
+    if form == "json":
+        _write_json(rows, stream)
+    else:
+        write_table(rows, (field, *GROUP_COLUMNS), stream, form)
+
+
+def write_dispersion(rows: list[Dispersion], field: str, stream: TextIO, form: str) -> None:
+    """One record per group with the offsets of its occurrences, as JSON Lines or CSV."""
+    records = (dispersion_row(row, field) for row in rows)
+    if form == "json":
+        _write_json(records, stream)
+    else:
+        flat = ({**record, "offsets": " ".join(map(str, record["offsets"]))} for record in records)
+        write_table(flat, (field, *DISPERSION_COLUMNS), stream, form)
+
+
+def _write_json(rows: Iterable[Row], stream: TextIO) -> None:
+    for row in rows:
+        stream.write(json.dumps(row, ensure_ascii=False) + "\n")
