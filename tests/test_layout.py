@@ -27,8 +27,23 @@ ALLOWED = {
     "highlight": {"analysis", "loader", "markup", "matching", "model", "normalize", "query", "reader", "variants"},
     "search": {"errors", "highlight", "matching", "metadata", "model", "query", "ranking", "reader", "store"},
     "concordance": {"analysis", "search", "normalize", "model", "errors"},
+    "distribution": {"errors", "model", "search"},  # groups of files: counts, rates, dispersion
     "output": {"markup", "model"},  # a printer never touches the index; it dims markers
-    "cli": {"store", "search", "concordance", "metadata", "query", "output", "normalize", "errors"},
+    "export": {"model"},  # CSV, and the JSON of the distribution rows
+    "plots": {"export", "model", "output"},  # the distribution as text: table, bar chart, dispersion
+    "cli": {
+        "store",
+        "search",
+        "concordance",
+        "distribution",
+        "metadata",
+        "query",
+        "output",
+        "export",
+        "plots",
+        "normalize",
+        "errors",
+    },
     "__init__": {"errors", "model", "search", "store"},
 }
 

@@ -3,7 +3,7 @@
 Exit codes are grep's: 0 something matched, 1 nothing did, 2 an error (one line on stderr, `cs: …`).
 A reader that goes away (`cs search … | head`) is a normal end, and Ctrl-C exits 130.
 
-(Over 400 lines because Click's decorators spell out every option of six commands, each with its name,
+(Over 400 lines because Click's decorators spell out every option of seven commands, each with its name,
 default and help once, beside the command that uses it; the logic stays in the library.)
 """
 
@@ -239,6 +239,8 @@ def query_command(function):
             help="Only files whose metadata satisfy FIELD OP VALUE (= != < <= > >= ~glob); repeated: all hold.",
         ),
         click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per line of output."),
+        click.option("--csv", "as_csv", is_flag=True, help="CSV (RFC 4180, UTF-8) with a header row."),
+        click.option("--excel", is_flag=True, help="CSV with a UTF-8 BOM, so Excel reads the Chinese (implies --csv)."),
         click.option(
             "--color",
             type=click.Choice(["auto", "always", "never"]),
@@ -285,9 +287,20 @@ def _query_result(
         yield searcher.run(node, whole_words, exact_script, paths, ignore_punct, conditions)
 
 
-def _form(as_json: bool, color: str, **_query) -> str:
-    """The output form, from query_command's --json and --color."""
+def _form(as_json: bool, as_csv: bool, excel: bool, color: str, **_query) -> str:
+    """The output form, from query_command's --json, --csv, --excel and --color."""
+    if as_json and (as_csv or excel):
+        raise click.UsageError("--json and --csv (or --excel) exclude each other")
+    if excel or as_csv:
+        return "excel" if excel else "csv"
     return "json" if as_json else "color" if _use_color(color) else "plain"
+
+
+def _printer(form: str):
+    """The module that writes `form`: export.py writes CSV, output.py the rest (same functions)."""
+    from . import export, output
+
+    return export if form in export.FORMS else output
 
 
 @query_command
@@ -322,21 +335,20 @@ def search(
 ) -> int:
     """Search the index; QUERY words are ANDed (see README: "phrases", OR, NOT, -term, parentheses,
     wildcards * and ?, NEAR/n and ADJ/n)."""
-    from . import output
-
     form = _form(**query)
+    printer = _printer(form)
     stdout = sys.stdout
     with _query_result(**query) as result:
         if count_only:
-            output.write_counts(result.counts(), stdout, form)
+            printer.write_counts(result.counts(), stdout, form)
         elif files_only:
-            output.write_paths(result.counts(), stdout, form)
+            printer.write_paths(result.counts(), stdout, form)
         else:
             shown = None if limit == 0 else limit
             hits = result.hits(shown, context)
             if script:
                 hits = (_in_script(hit, script) for hit in hits)
-            written = output.write_hits(hits, stdout, form, context=context > 0)
+            written = printer.write_hits(hits, stdout, form, context=context > 0)
             if written < result.total:
                 stdout.flush()  # the summary comes after the hits, even when both streams are one pipe
                 click.echo(f"{written} of {result.total} hits (--limit 0 shows all)", err=True)
@@ -370,7 +382,6 @@ def kwic(
     """A concordance: one line per occurrence, centred, with its context (keyword in context)."""
     import itertools
 
-    from . import output
     from .concordance import kwic as concordance
 
     form = _form(**query)
@@ -378,7 +389,7 @@ def kwic(
         lines = concordance(result, width, sort)
         if limit:
             lines = itertools.islice(lines, limit)
-        written = output.write_kwic(lines, sys.stdout, form, width)
+        written = _printer(form).write_kwic(lines, sys.stdout, form, width)
         return EXIT_MATCH if written else EXIT_NO_MATCH
 
 
@@ -386,24 +397,64 @@ def kwic(
 @click.option(
     "--sort",
     type=click.Choice(["count", "path"]),
-    default="count",
-    show_default=True,
-    help="Most occurrences first, or by path.",
+    help="Most occurrences first, or by path (or group). [default: count; with --by: path]",
 )
+@click.option(
+    "--by", "field", metavar="FIELD", help="One row per group (FIELD: file), with its characters and rate per million."
+)
+@click.option("--plot", is_flag=True, help="A bar chart of the rate per million per group (--by, default file).")
 def count(
-    sort: str,
+    sort: str | None,
+    field: str | None,
+    plot: bool,
     **query,
 ) -> int:
-    """Occurrences and passages of QUERY per file, and in total."""
-    from . import output
+    """Occurrences and passages of QUERY per file (or per group of files with --by), and in total."""
     from .concordance import counts
 
+    form = _form(**query)
+    if plot and form not in ("color", "plain"):
+        raise click.UsageError("--plot draws text; it excludes --json and --csv")
+    if plot or field is not None:
+        return _distribution(field or "file", sort or "path", plot, form, query)
     with _query_result(**query) as result:
         files, total = counts(result)
-        if sort == "count":
+        if sort in (None, "count"):
             files.sort(key=lambda found: (-found.occurrences, -found.passages, found.path))
-        output.write_file_counts(files, total, sys.stdout, _form(**query))
+        _printer(form).write_file_counts(files, total, sys.stdout, form)
         return EXIT_MATCH if result.total else EXIT_NO_MATCH
+
+
+def _distribution(field: str, sort: str, plot: bool, form: str, query: dict) -> int:
+    """`cs count --by FIELD`: the groups' counts, rates and characters, as a table, a bar chart, or rows."""
+    from .distribution import group_counts, grouping
+    from .plots import write_group_counts
+
+    group_of = grouping(field)
+    with _query_result(**query) as result:
+        groups, total = group_counts(result, group_of)
+        if sort == "count":
+            groups.sort(key=lambda found: (-found.occurrences, -found.passages, found.group))
+        write_group_counts(groups, total, field, sys.stdout, form, plot)
+        return EXIT_MATCH if total.occurrences else EXIT_NO_MATCH
+
+
+@query_command
+@click.option("--by", "field", default="file", show_default=True, metavar="FIELD", help="One row per group (file).")
+@click.option(
+    "--width", default=60, show_default=True, type=click.IntRange(min=1, max=1000), help="Columns of each strip."
+)
+def plot(field: str, width: int, **query) -> int:
+    """A dispersion plot: where QUERY occurs along each file (or group), as AntConc's Concordance Plot."""
+    from .distribution import dispersion, grouping
+    from .plots import write_dispersion
+
+    form = _form(**query)
+    group_of = grouping(field)
+    with _query_result(**query) as result:
+        rows = dispersion(result, group_of)
+        write_dispersion(rows, field, sys.stdout, form, width)
+        return EXIT_MATCH if any(row.offsets for row in rows) else EXIT_NO_MATCH
 
 
 @query_command
@@ -429,16 +480,16 @@ def collocates(
     **query,
 ) -> int:
     """Words that occur near QUERY more often than chance, by log-likelihood (see README)."""
-    from . import output
     from .concordance import collocates as find_collocates
 
+    form = _form(**query)
     with _query_result(**query) as result:
         found = find_collocates(result, window, min_count)
         if sort == "mi":
             found.sort(key=lambda row: (-row.mutual_information, row.word))
         elif sort == "count":
             found.sort(key=lambda row: (-row.count, row.word))
-        written = output.write_collocates(found[:limit] if limit else found, sys.stdout, _form(**query))
+        written = _printer(form).write_collocates(found[:limit] if limit else found, sys.stdout, form)
         return EXIT_MATCH if written else EXIT_NO_MATCH
 
 

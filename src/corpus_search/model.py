@@ -91,3 +91,29 @@ class Collocate:
     frequency: int
     log_likelihood: float
     mutual_information: float
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCount:
+    """How often a query occurs in one group of files (a file; later a year, an author…), and in how
+    many normalised characters; `group` None is the total of every group."""
+
+    group: str | None
+    occurrences: int
+    passages: int
+    characters: int
+
+    @property
+    def per_million(self) -> float:
+        """Occurrences per million characters of the group (0 for a group without text)."""
+        return self.occurrences * 1_000_000 / self.characters if self.characters else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Dispersion:
+    """Where a query occurs in one group: the start of each occurrence (rising) in the group's
+    normalised text, its files laid end to end in path order, `characters` long."""
+
+    group: str
+    characters: int
+    offsets: tuple[int, ...]

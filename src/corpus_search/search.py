@@ -37,7 +37,7 @@ from .metadata import read as read_metadata
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
 from .ranking import BM25, in_passages, rank_order
-from .reader import IndexReader, Layout, Located, in_sorted, sorted_unique
+from .reader import IndexReader, Layout, Located, in_sorted, run_starts, sorted_unique
 from .store import DEFAULT_INDEX
 
 __all__ = ["MatchOptions", "PassageKey", "SearchResult", "Searcher", "Span", "path_filter", "search", "variant_group"]
@@ -110,25 +110,54 @@ class SearchResult:
     def per_file(self) -> dict[str, tuple[int, int]]:
         """(occurrences of the positive units, passages) per file that has a hit, in path order; a NEAR
         pair counts once."""
-        reader, searcher = self.searcher.reader, self.searcher
+        reader = self.searcher.reader
         names, ranks = reader.path_names(), reader.path_rank()
         passages = np.bincount(ranks[reader.passage_blocks(self.passages)], minlength=len(names))
-        occurrences = np.zeros(len(names), dtype=np.int64)
+        occurrences = np.bincount(ranks[self.occurrences()[1]], minlength=len(names))
+        return {
+            names[rank]: (int(occurrences[rank]), int(passages[rank])) for rank in np.flatnonzero(passages).tolist()
+        }
+
+    def occurrences(self) -> tuple[np.ndarray, np.ndarray]:
+        """(global start, block) of every occurrence of the positive units in the passages found, a
+        NEAR pair once at its first term: what `cs count` counts and `cs plot` marks."""
+        reader, searcher = self.searcher.reader, self.searcher
+        starts, blocks = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for unit in self.units:
             if isinstance(unit, Near):
                 pairs = searcher.pairs(unit, self.options)
                 ids = np.fromiter(pairs, dtype=np.int64, count=len(pairs))
-                found = np.fromiter(map(len, pairs.values()), dtype=np.int64, count=len(pairs))
-                inside = in_sorted(ids, self.passages)
-                blocks = reader.passage_blocks(ids[inside])
-                occurrences += np.bincount(ranks[blocks], weights=found[inside], minlength=len(names)).astype(np.int64)
+                kept = ids[in_sorted(ids, self.passages)].tolist()
+                starts.append(np.asarray([first[0] for passage in kept for first, _ in pairs[passage]], dtype=np.int64))
+                sizes = [len(pairs[passage]) for passage in kept]
+                blocks.append(np.repeat(reader.passage_blocks(np.asarray(kept, dtype=np.int64)), sizes))
             else:
                 located = searcher.located(unit, self.options)
                 kept = in_sorted(located.passage, self.passages)
-                occurrences += np.bincount(ranks[located.block[kept]], minlength=len(names))
-        return {
-            names[rank]: (int(occurrences[rank]), int(passages[rank])) for rank in np.flatnonzero(passages).tolist()
-        }
+                starts.append(located.start[kept])
+                blocks.append(located.block[kept])
+        return np.concatenate(starts), np.concatenate(blocks).astype(np.int64)
+
+    def file_offsets(self) -> dict[str, np.ndarray]:
+        """Where each occurrence (as `occurrences` counts them) starts in its file's normalised text,
+        rising, by path, for the files that have one."""
+        reader = self.searcher.reader
+        starts, blocks = self.occurrences()
+        offsets = starts - reader.block_start[blocks] + reader.file_extents().block_offset[blocks]
+        ranks = reader.path_rank()[blocks]
+        order = np.lexsort((offsets, ranks))
+        ranks, offsets = ranks[order], offsets[order]
+        if not len(ranks):
+            return {}
+        names, begins = reader.path_names(), run_starts(ranks).tolist()
+        ends = [*begins[1:], len(ranks)]
+        return {names[ranks[begin]]: offsets[begin:end] for begin, end in zip(begins, ends, strict=True)}
+
+    def file_characters(self) -> dict[str, int]:
+        """The normalised characters of each file searched (all, or those the path filter keeps)."""
+        characters = self.searcher.reader.file_extents().characters
+        wanted = self.path_filter
+        return {path: size for path, size in characters.items() if wanted is None or wanted(path)}
 
     def docnums(self) -> list[int]:
         """The blocks searched: every block, or those of the files the path filter keeps."""

@@ -1,0 +1,153 @@
+"""--csv and --excel on every query command: the CSV, parsed back with the csv module, holds the rows
+that --json gives; the BOM comes with --excel only; --csv with --json is a usage error."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from corpus_search.cli import cli
+
+BOM = "\ufeff"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def raw(result) -> str:
+    """Standard output exactly as written (CliRunner's `stdout` turns CRLF into LF)."""
+    return result.stdout_bytes.decode("utf-8")
+
+
+def csv_table(result) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the records of a --csv output, read as RFC 4180 by the csv module."""
+    text = raw(result)
+    assert not text.startswith(BOM)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def json_rows(result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def both(*args: str):
+    """The same command with --json and with --csv: (JSON records, CSV header, CSV records)."""
+    as_json, as_csv = run(*args, "--json"), run(*args, "--csv")
+    assert as_json.exit_code == as_csv.exit_code == 0, as_csv.stderr
+    return json_rows(as_json), *csv_table(as_csv)
+
+
+@pytest.mark.parametrize("query", ["彭城先锋", "党员 干部", "臨時黨組織", "临时 NEAR/3 支部"])
+def test_search_csv_rows_are_the_json_hits(seeds_index, query):
+    hits, header, rows = both("search", query, "--index", seeds_index, "--limit", "0")
+    assert header == ["path", "line", "score", "text", "matches"]
+    assert len(rows) == len(hits) > 0
+    for row, hit in zip(rows, hits, strict=True):
+        assert row["path"] == hit["path"]
+        assert int(row["line"]) == hit["line"]
+        assert float(row["score"]) == hit["score"]
+        assert row["text"] == hit["text"]
+        assert row["matches"] == " | ".join(match["text"] for match in hit["matches"])
+
+
+def test_search_csv_keeps_crlf_line_breaks_inside_a_field(sample_index):
+    hits, _, rows = both("search", "宝玉", "--index", sample_index, "--limit", "0", "--path", "红楼梦*")
+    assert any("\r\n" in hit["text"] for hit in hits)  # 红楼梦.txt is hard-wrapped with CRLF
+    assert [row["text"] for row in rows] == [hit["text"] for hit in hits]
+    assert [row["matches"] for row in rows] == [" | ".join(m["text"] for m in hit["matches"]) for hit in hits]
+
+
+def test_search_csv_with_context_has_the_lines_before_and_after(seeds_index):
+    hits, header, rows = both("search", "临时党支部", "--index", seeds_index, "-C", "2")
+    assert header == ["path", "line", "score", "text", "matches", "before", "after"]
+    for row, hit in zip(rows, hits, strict=True):
+        assert row["before"] == "\n".join(line["text"] for line in hit["before"])
+        assert row["after"] == "\n".join(line["text"] for line in hit["after"])
+
+
+@pytest.mark.parametrize(("flag", "columns"), [("--count", ["path", "count"]), ("-l", ["path"])])
+def test_search_count_and_files_csv_are_the_json_rows(seeds_index, flag, columns):
+    records, header, rows = both("search", "党旗", "--index", seeds_index, flag)
+    assert header == columns
+    assert [{name: str(record[name]) for name in columns} for record in records] == rows
+
+
+@pytest.mark.parametrize("query", ["党员", "临时 NEAR/3 支部", "黨旗"])
+def test_kwic_csv_rows_are_the_json_lines(seeds_index, query):
+    lines, header, rows = both("kwic", query, "--index", seeds_index, "--width", "12")
+    assert header == ["left", "keyword", "right", "path", "line"]
+    assert len(rows) == len(lines) > 0
+    assert any("," in row["left"] + row["right"] for row in rows)  # quoted fields are read back whole
+    for row, line in zip(rows, lines, strict=True):
+        assert {**row, "line": int(row["line"])} == {name: line[name] for name in header}
+
+
+def test_count_csv_rows_are_the_json_rows_total_last(seeds_index):
+    records, header, rows = both("count", "党员", "--index", seeds_index)
+    assert header == ["path", "occurrences", "passages"]
+    assert records[-1]["path"] is None and rows[-1]["path"] == ""
+    expected = [{name: "" if record[name] is None else str(record[name]) for name in header} for record in records]
+    assert rows == expected
+
+
+def test_collocates_csv_rows_are_the_json_rows(sample_index):
+    records, header, rows = both("collocates", "宝玉", "--index", sample_index, "-n", "30")
+    assert header == ["word", "count", "frequency", "log_likelihood", "mutual_information"]
+    assert len(rows) == len(records) == 30
+    for row, record in zip(rows, records, strict=True):
+        assert row["word"] == record["word"]
+        assert [int(row["count"]), int(row["frequency"])] == [record["count"], record["frequency"]]
+        assert float(row["log_likelihood"]) == record["log_likelihood"]
+        assert float(row["mutual_information"]) == record["mutual_information"]
+
+
+COMMANDS = [
+    ("search", "党员", "-n", "3"),
+    ("search", "党员", "--count"),
+    ("kwic", "党员"),
+    ("count", "党员"),
+    ("count", "党员", "--by", "file"),
+    ("collocates", "党员"),
+    ("plot", "党员"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_the_bom_comes_with_excel_only(seeds_index, command):
+    plain = run(*command, "--index", seeds_index, "--csv")
+    excel = run(*command, "--index", seeds_index, "--excel")
+    assert plain.exit_code == excel.exit_code == 0
+    assert not plain.stdout_bytes.startswith(b"\xef\xbb\xbf")
+    assert excel.stdout_bytes == b"\xef\xbb\xbf" + plain.stdout_bytes  # one BOM, then the same CSV
+    assert excel.stdout_bytes.decode("utf-8-sig") == raw(plain)
+    assert raw(plain).endswith("\r\n") and "\r\n" in raw(plain)[: raw(plain).index("\n") + 1]  # CRLF, RFC 4180
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("flags", [("--csv", "--json"), ("--json", "--excel")])
+def test_csv_with_json_is_a_usage_error(seeds_index, command, flags):
+    result = run(*command, "--index", seeds_index, *flags)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("cs: --json and --csv (or --excel) exclude each other")
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "header"),
+    [
+        (("search", "不存在的词"), "path,line,score,text,matches"),
+        (("kwic", "不存在的词"), "left,keyword,right,path,line"),
+        (("collocates", "不存在的词"), "word,count,frequency,log_likelihood,mutual_information"),
+    ],
+)
+def test_nothing_found_is_the_header_alone_and_exit_1(seeds_index, command, header):
+    result = run(*command, "--index", seeds_index, "--csv")
+    assert result.exit_code == 1
+    assert raw(result) == header + "\r\n"
