@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -43,10 +44,22 @@ def both(*args: str):
     return json_rows(as_json), *csv_table(as_csv)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+# The seeds' metadata fields (seeds/metadata.csv), which search and kwic rows end with, after `ref`.
+SEED_FIELDS = sorted((ROOT / "seeds" / "metadata.csv").read_text(encoding="utf-8").splitlines()[0].split(",")[1:])
+
+
+def described(row: dict, record: dict) -> bool:
+    """The row's `ref` and metadata cells are the JSON record's `ref` and `meta` (empty where absent)."""
+    meta = record.get("meta", {})
+    return row["ref"] == (record.get("ref") or "") and all(row[name] == meta.get(name, "") for name in SEED_FIELDS)
+
+
 @pytest.mark.parametrize("query", ["彭城先锋", "党员 干部", "臨時黨組織", "临时 NEAR/3 支部"])
 def test_search_csv_rows_are_the_json_hits(seeds_index, query):
     hits, header, rows = both("search", query, "--index", seeds_index, "--limit", "0")
-    assert header == ["path", "line", "score", "text", "matches"]
+    assert header == ["path", "line", "score", "text", "matches", "ref", *SEED_FIELDS]
     assert len(rows) == len(hits) > 0
     for row, hit in zip(rows, hits, strict=True):
         assert row["path"] == hit["path"]
@@ -54,6 +67,7 @@ def test_search_csv_rows_are_the_json_hits(seeds_index, query):
         assert float(row["score"]) == hit["score"]
         assert row["text"] == hit["text"]
         assert row["matches"] == " | ".join(match["text"] for match in hit["matches"])
+        assert described(row, hit) and hit["meta"]
 
 
 def test_search_csv_keeps_crlf_line_breaks_inside_a_field(sample_index):
@@ -65,7 +79,7 @@ def test_search_csv_keeps_crlf_line_breaks_inside_a_field(sample_index):
 
 def test_search_csv_with_context_has_the_lines_before_and_after(seeds_index):
     hits, header, rows = both("search", "临时党支部", "--index", seeds_index, "-C", "2")
-    assert header == ["path", "line", "score", "text", "matches", "before", "after"]
+    assert header == ["path", "line", "score", "text", "matches", "before", "after", "ref", *SEED_FIELDS]
     for row, hit in zip(rows, hits, strict=True):
         assert row["before"] == "\n".join(line["text"] for line in hit["before"])
         assert row["after"] == "\n".join(line["text"] for line in hit["after"])
@@ -81,11 +95,14 @@ def test_search_count_and_files_csv_are_the_json_rows(seeds_index, flag, columns
 @pytest.mark.parametrize("query", ["党员", "临时 NEAR/3 支部", "黨旗"])
 def test_kwic_csv_rows_are_the_json_lines(seeds_index, query):
     lines, header, rows = both("kwic", query, "--index", seeds_index, "--width", "12")
-    assert header == ["left", "keyword", "right", "path", "line"]
+    assert header == ["left", "keyword", "right", "path", "line", "ref", *SEED_FIELDS]
     assert len(rows) == len(lines) > 0
     assert any("," in row["left"] + row["right"] for row in rows)  # quoted fields are read back whole
     for row, line in zip(rows, lines, strict=True):
-        assert {**row, "line": int(row["line"])} == {name: line[name] for name in header}
+        assert {**row, "line": int(row["line"])} == {name: line[name] for name in header[:5]} | {
+            name: row[name] for name in header[5:]
+        }
+        assert described(row, line)
 
 
 def test_count_csv_rows_are_the_json_rows_total_last(seeds_index):
@@ -142,8 +159,8 @@ def test_csv_with_json_is_a_usage_error(seeds_index, command, flags):
 @pytest.mark.parametrize(
     ("command", "header"),
     [
-        (("search", "不存在的词"), "path,line,score,text,matches"),
-        (("kwic", "不存在的词"), "left,keyword,right,path,line"),
+        (("search", "不存在的词"), ",".join(["path,line,score,text,matches,ref", *SEED_FIELDS])),
+        (("kwic", "不存在的词"), ",".join(["left,keyword,right,path,line,ref", *SEED_FIELDS])),
         (("collocates", "不存在的词"), "word,count,frequency,log_likelihood,mutual_information"),
     ],
 )

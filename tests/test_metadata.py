@@ -169,3 +169,26 @@ def test_a_marked_files_header_is_its_metadata_and_a_table_overrides_it(tmp_path
     (tmp_path / "texts" / "metadata.csv").write_text("path,title\n帝京篇.txt,帝京篇十首\n", encoding="utf-8")
     assert run("index", str(tmp_path / "texts"), "--index", index_dir).exit_code == 0
     assert metas()["帝京篇.txt"]["title"] == "帝京篇十首" and metas()["帝京篇.txt"]["id"] == "KR-sample"
+
+
+@pytest.mark.parametrize("field", ["author", "year", "date"])
+def test_count_by_a_field_sums_the_files_of_each_value(corpus, field):
+    index_dir, table = corpus
+
+    def rows(by: str) -> list[dict]:
+        result = run("count", "之", "--index", index_dir, "--by", by, "--json")
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    files = {row["file"]: row for row in rows("file") if row["file"] is not None}
+    expected: dict[str, list[int]] = {}
+    for path, row in files.items():
+        if field in table[path]:
+            sums = expected.setdefault(table[path][field], [0, 0, 0])
+            for index, name in enumerate(("occurrences", "passages", "characters")):
+                sums[index] += row[name]
+    grouped = rows(field)
+    assert grouped[-1][field] is None  # the total
+    found = {row[field]: [row["occurrences"], row["passages"], row["characters"]] for row in grouped[:-1]}
+    assert found == expected and len(found) > 1
+    assert [row[field] for row in grouped[:-1]] == sorted(found, key=lambda name: (not name.isdigit(), name))
+    assert grouped[-1]["occurrences"] == sum(sums[0] for sums in expected.values())

@@ -296,6 +296,13 @@ def _form(as_json: bool, as_csv: bool, excel: bool, color: str, **_query) -> str
     return "json" if as_json else "color" if _use_color(color) else "plain"
 
 
+def _fields(form: str, result) -> dict:
+    """The metadata fields a CSV's columns name (every field of the index, in name order)."""
+    if form not in ("csv", "excel"):
+        return {}
+    return {"fields": sorted({field for fields in result.searcher.metadata().values() for field in fields})}
+
+
 def _printer(form: str):
     """The module that writes `form`: export.py writes CSV, output.py the rest (same functions)."""
     from . import export, output
@@ -348,7 +355,7 @@ def search(
             hits = result.hits(shown, context)
             if script:
                 hits = (_in_script(hit, script) for hit in hits)
-            written = printer.write_hits(hits, stdout, form, context=context > 0)
+            written = printer.write_hits(hits, stdout, form, context > 0, **_fields(form, result))
             if written < result.total:
                 stdout.flush()  # the summary comes after the hits, even when both streams are one pipe
                 click.echo(f"{written} of {result.total} hits (--limit 0 shows all)", err=True)
@@ -389,7 +396,7 @@ def kwic(
         lines = concordance(result, width, sort)
         if limit:
             lines = itertools.islice(lines, limit)
-        written = _printer(form).write_kwic(lines, sys.stdout, form, width)
+        written = _printer(form).write_kwic(lines, sys.stdout, form, width, **_fields(form, result))
         return EXIT_MATCH if written else EXIT_NO_MATCH
 
 
@@ -400,7 +407,10 @@ def kwic(
     help="Most occurrences first, or by path (or group). [default: count; with --by: path]",
 )
 @click.option(
-    "--by", "field", metavar="FIELD", help="One row per group (FIELD: file), with its characters and rate per million."
+    "--by",
+    "field",
+    metavar="FIELD",
+    help="One row per group (FIELD: file or a metadata field), with its characters and rate per million.",
 )
 @click.option("--plot", is_flag=True, help="A bar chart of the rate per million per group (--by, default file).")
 def count(
@@ -430,9 +440,8 @@ def _distribution(field: str, sort: str, plot: bool, form: str, query: dict) -> 
     from .distribution import group_counts, grouping
     from .plots import write_group_counts
 
-    group_of = grouping(field)
     with _query_result(**query) as result:
-        groups, total = group_counts(result, group_of)
+        groups, total = group_counts(result, grouping(field, result.searcher.metadata()))
         if sort == "count":
             groups.sort(key=lambda found: (-found.occurrences, -found.passages, found.group))
         write_group_counts(groups, total, field, sys.stdout, form, plot)
@@ -440,7 +449,14 @@ def _distribution(field: str, sort: str, plot: bool, form: str, query: dict) -> 
 
 
 @query_command
-@click.option("--by", "field", default="file", show_default=True, metavar="FIELD", help="One row per group (file).")
+@click.option(
+    "--by",
+    "field",
+    default="file",
+    show_default=True,
+    metavar="FIELD",
+    help="One row per group (file, or a metadata field).",
+)
 @click.option(
     "--width", default=60, show_default=True, type=click.IntRange(min=1, max=1000), help="Columns of each strip."
 )
@@ -450,9 +466,8 @@ def plot(field: str, width: int, **query) -> int:
     from .plots import write_dispersion
 
     form = _form(**query)
-    group_of = grouping(field)
     with _query_result(**query) as result:
-        rows = dispersion(result, group_of)
+        rows = dispersion(result, grouping(field, result.searcher.metadata()))
         write_dispersion(rows, field, sys.stdout, form, width)
         return EXIT_MATCH if any(row.offsets for row in rows) else EXIT_NO_MATCH
 

@@ -23,9 +23,12 @@ One row per record, with these columns (the numbers rounded as `--json` rounds t
 - plot: `FIELD, occurrences, characters, offsets`: the offsets where occurrences start in the group's
   normalised text, space-separated (a list in JSON).
 
-Each record is a dict built by one `*_row` function, and the columns are named apart from it, so a
-caller can append columns (metadata fields, say) by passing more names and merging more fields into
-each row; a row without one of the names leaves its cell empty.
+Search and kwic rows end with `ref` (the page, in a file with page markers: markup.py) and then one
+column per metadata field of the index (metadata.py), in name order, a field named like a column above
+taking a `meta.` prefix; a cell is empty where the file has no such field.
+
+Each record is a dict built by one `*_row` function, and the columns are named apart from it; a row
+without one of the names leaves its cell empty.
 """
 
 from __future__ import annotations
@@ -78,9 +81,26 @@ def hit_row(hit: Hit, context: bool = False) -> dict[str, object]:
     return row
 
 
-def write_hits(hits: Iterable[Hit], stream: TextIO, form: str, context: bool = False) -> int:
+def write_hits(
+    hits: Iterable[Hit], stream: TextIO, form: str, context: bool = False, fields: Sequence[str] = ()
+) -> int:
     columns = HIT_COLUMNS + CONTEXT_COLUMNS if context else HIT_COLUMNS
-    return write_table((hit_row(hit, context) for hit in hits), columns, stream, form)
+    rows = (hit_row(hit, context) | _described(hit.ref, hit.meta, columns) for hit in hits)
+    return write_table(rows, _with_fields(columns, fields), stream, form)
+
+
+def _column(field: str, columns: Sequence[str]) -> str:
+    """The column of a metadata field: its name, or `meta.` and its name where a column has that name."""
+    return f"meta.{field}" if field in columns or field == "ref" else field
+
+
+def _with_fields(columns: Sequence[str], fields: Sequence[str]) -> tuple[str, ...]:
+    return (*columns, "ref", *(_column(field, columns) for field in fields))
+
+
+def _described(ref: str | None, meta: Mapping[str, str] | None, columns: Sequence[str]) -> dict[str, object]:
+    """The `ref` cell and the metadata cells of a row."""
+    return {"ref": ref or ""} | {_column(field, columns): value for field, value in (meta or {}).items()}
 
 
 def write_counts(counts: dict[str, int], stream: TextIO, form: str) -> None:
@@ -96,9 +116,12 @@ def kwic_row(line: Concordance) -> dict[str, object]:
     return {"left": line.left, "keyword": line.keyword, "right": line.right, "path": line.path, "line": line.line}
 
 
-def write_kwic(lines: Iterable[Concordance], stream: TextIO, form: str, width: int = 0) -> int:
+def write_kwic(
+    lines: Iterable[Concordance], stream: TextIO, form: str, width: int = 0, fields: Sequence[str] = ()
+) -> int:
     """KWIC lines as CSV (`width` is the text forms' concern: the context is already cut to it)."""
-    return write_table(map(kwic_row, lines), KWIC_COLUMNS, stream, form)
+    rows = (kwic_row(line) | _described(line.ref, line.meta, KWIC_COLUMNS) for line in lines)
+    return write_table(rows, _with_fields(KWIC_COLUMNS, fields), stream, form)
 
 
 def write_file_counts(files: list[FileCount], total: FileCount, stream: TextIO, form: str) -> None:

@@ -66,6 +66,7 @@ class Concordance:
     right: str
     ref: str | None = None  # the page where the occurrence starts, in a file with page markers
     has_markup: bool = False
+    meta: dict[str, str] | None = None  # the file's metadata fields, where it has any (metadata.py)
 
     @property
     def keyword(self) -> str:

@@ -244,6 +244,7 @@ def write_kwic(lines: Iterable[Concordance], stream: TextIO, form: str, width: i
                 "right": line.right,
                 "terms": [text for text, term in line.pieces if term],
             }
+            record |= {"meta": line.meta} if line.meta else {}
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             color = form == "color"
