@@ -129,6 +129,7 @@ class IndexReader:
         self._layouts: dict[int, Layout] = {}
         self._punctuation: dict[int, np.ndarray] = {}
         self._bounds: dict[int, bytes] = {}
+        self._markup: tuple[int, BlockMarkup | None] = (-1, None)  # the last block's
         self._text: tuple[int, str] = (-1, "")  # the last block decoded: hits come block by block
 
     def close(self) -> None:
@@ -295,7 +296,9 @@ class IndexReader:
 
     def block_markup(self, docnum: int) -> BlockMarkup | None:
         """Whether a block's file has page and line markers, and the page where the block starts."""
-        return decode_block_markup(self._columns["markup"][docnum])
+        if self._markup[0] != docnum:  # hits come block by block
+            self._markup = (docnum, decode_block_markup(self._columns["markup"][docnum]))
+        return self._markup[1]
 
     def bounds(self, docnum: int) -> bytes:
         """A block's word flags: one per normalised character, then those of what follows it."""
