@@ -147,6 +147,17 @@ def oracle(sample_dir: Path) -> list[OracleFile]:
         return list(pool.map(OracleFile, paths))
 
 
+def starts_of(haystack: str, wanted: set[str]) -> list[int]:
+    """Every offset where one of the `wanted` strings starts in `haystack` (overlapping ones too), sorted."""
+    found = set()
+    for needle in wanted:
+        at = haystack.find(needle)
+        while at >= 0:
+            found.add(at)
+            at = haystack.find(needle, at + 1)
+    return sorted(found)
+
+
 def needles(typed: str) -> set[str]:
     """What a folded search for the typed term looks for: the term normalised and folded, and its
     alternatives (the spellings OpenCC's phrase-aware conversions give it, phrases.py)."""

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from wcwidth import wcswidth
 
-from conftest import needles
+from conftest import needles, starts_of
 from corpus_search import build_index
 from corpus_search.cli import cli
 from corpus_search.distribution import dispersion, group_counts
@@ -34,13 +34,7 @@ def json_rows(*args: str) -> list[dict]:
 
 def scan_offsets(entry, typed: str) -> list[int]:
     """Where the term (or one of its alternatives) starts in a file's normalised, folded text."""
-    found = set()
-    for needle in needles(typed):
-        at = entry.folded.find(needle)
-        while at >= 0:
-            found.add(at)
-            at = entry.folded.find(needle, at + 1)
-    return sorted(found)
+    return starts_of(entry.folded, needles(typed))
 
 
 @pytest.mark.parametrize("query", QUERIES)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import SAMPLE_CORPUS, needles
+from conftest import SAMPLE_CORPUS, needles, starts_of
 from corpus_search import build_index
 from corpus_search.cli import cli
 from corpus_search.loader import blocks_from_text, line_starts, passage_bounds, read_text
@@ -129,13 +129,7 @@ class Oracle:
         return bisect.bisect_right(self.line_offsets, offset) + 1, self.page_names[page - 1] if page else None
 
     def occurrences(self, typed: str) -> Counter[tuple[int, str | None]]:
-        starts = set()
-        for needle in needles(typed):
-            at = self.folded.find(needle)
-            while at >= 0:
-                starts.add(at)
-                at = self.folded.find(needle, at + 1)
-        return Counter(self.line_and_page(start) for start in starts)
+        return Counter(self.line_and_page(start) for start in starts_of(self.folded, needles(typed)))
 
 
 @pytest.fixture(scope="module")
