@@ -153,6 +153,7 @@ def test_info_describes_the_index(seeds_cli_index):
     assert result.exit_code == 0
     assert "files:    5\n" in result.stdout and "passages: 136\n" in result.stdout
     assert "chars:    15,984\n" in result.stdout
+    assert "metadata: 5 files, fields author, place, script, source, title\n" in result.stdout  # seeds/metadata.csv
 
 
 def test_index_follows_changes_additions_and_deletions(tmp_path):

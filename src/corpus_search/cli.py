@@ -553,6 +553,11 @@ def info(index_dir: str) -> int:
         click.echo("dict:     none")
     else:
         click.echo(f"dict:     {details.user_dict_words:,} words (sha256 {details.user_dict_sha256[:12]})")
+    from .metadata import read as read_metadata
+
+    files = read_metadata(index_dir)
+    fields = sorted({field for each in files.values() for field in each})
+    click.echo(f"metadata: {len(files):,} files, fields {', '.join(fields)}" if files else "metadata: none")
     return EXIT_MATCH
 
 
