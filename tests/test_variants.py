@@ -287,9 +287,15 @@ def test_the_tables_alone_join_the_catfish_of_the_issue():
 # -- cache and identity --------------------------------------------------------------------------------
 
 
+def cache_file(folder) -> Path:
+    """The one cache file a test folder holds."""
+    [found] = folder.glob("variants-*.marshal")
+    return found
+
+
 def test_the_cache_is_written_then_read(tmp_path, monkeypatch):
     built = load_fold_table(str(tmp_path))
-    assert (tmp_path / "variants.marshal").is_file()
+    assert cache_file(tmp_path).is_file()
     monkeypatch.setattr(variants, "build_fold_table", lambda *args, **kwargs: pytest.fail("built again"))
     cached = load_fold_table(str(tmp_path))
     assert cached == built
@@ -298,7 +304,8 @@ def test_the_cache_is_written_then_read(tmp_path, monkeypatch):
 
 
 def test_a_stale_or_broken_cache_is_rebuilt(tmp_path, monkeypatch):
-    cache = tmp_path / "variants.marshal"
+    load_fold_table(str(tmp_path))
+    cache = cache_file(tmp_path)
     cache.write_bytes(b"not marshal data")
     assert load_fold_table(str(tmp_path)).table == fold_table()
     assert cache.read_bytes() != b"not marshal data"
@@ -330,3 +337,10 @@ def test_the_identity_is_a_hash_of_the_table():
     assert table_id() == table_identity(fold_table())
     assert len(table_id()) == 16 and int(table_id(), 16) >= 0
     assert table_identity({ord("著"): ord("着")}) != table_identity({ord("着"): ord("著")})
+
+
+def test_two_installations_keep_a_cache_each(tmp_path):
+    first = variants.cache_path(str(tmp_path), "variants.marshal", "/venv-a/opencc/dictionary")
+    second = variants.cache_path(str(tmp_path), "variants.marshal", "/venv-b/opencc/dictionary")
+    assert first != second and first.startswith(str(tmp_path)) and first.endswith(".marshal")
+    assert variants.cache_path(None, "variants.marshal", "/venv-a") is None

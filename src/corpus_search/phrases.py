@@ -34,7 +34,7 @@ import os
 from dataclasses import dataclass
 
 from .normalize import normalize_query
-from .variants import default_cache_dir, fold, read_cache, write_cache
+from .variants import cache_path, default_cache_dir, fold, read_cache, write_cache
 
 # The conversions whose results are alternatives: to traditional (OpenCC, Taiwan, Hong Kong) and back.
 CONVERSIONS = ("s2t", "s2tw", "s2hk", "t2s", "tw2s", "hk2s")
@@ -202,7 +202,7 @@ def load_conversions(cache_dir: str | None) -> Conversions:
     """The reduced tables from the cache when it is current, else built (and cached when possible)."""
     folder = data_dir()
     key = source_key(folder)
-    path = os.path.join(cache_dir, _CACHE_NAME) if cache_dir else None
+    path = cache_path(cache_dir, _CACHE_NAME, folder)
     cached = read_cache(path, key) if path else None
     if cached is not None and len(cached) == 3:
         return Conversions(*cached)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import marshal
 import os
 import re
@@ -214,6 +215,16 @@ def source_key() -> tuple:
     return (BUILD_VERSION, folder, CHARACTER_TABLES, tuple(stats), EXTRA_PAIRS)
 
 
+def cache_path(cache_dir: str | None, name: str, folder: str) -> str | None:
+    """The cache file of a table built from the dictionaries in `folder`: one per installation, so two
+    installs (two virtual environments, say) do not overwrite each other's table on every run."""
+    if not cache_dir:
+        return None
+    digest = hashlib.sha256(folder.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    stem, extension = os.path.splitext(name)
+    return os.path.join(cache_dir, f"{stem}-{digest}{extension}")
+
+
 def read_cache(path: str, key: tuple) -> tuple | None:
     """What write_cache stored at `path` under `key`; None when the file is missing, damaged or was
     built from other sources (another key)."""
@@ -244,7 +255,7 @@ def write_cache(path: str, key: tuple, *payload) -> None:
 def load_fold_table(cache_dir: str | None) -> FoldTable:
     """The table from the cache when it is current, else built (and cached when `cache_dir` is given)."""
     key = source_key()
-    path = os.path.join(cache_dir, _CACHE_NAME) if cache_dir else None
+    path = cache_path(cache_dir, _CACHE_NAME, dictionary_dir())
     cached = read_cache(path, key) if path else None
     if cached is not None and len(cached) == 2 and isinstance(cached[0], str) and isinstance(cached[1], dict):
         return FoldTable(cached[1], cached[0])
