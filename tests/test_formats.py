@@ -5,8 +5,11 @@ DOCX, EPUB, TEI and PDF by the libraries that write them, read back and searched
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -250,3 +253,20 @@ def test_index_takes_every_format_by_default_and_glob_narrows(tmp_path):
     narrowed = run("index", str(folder), "--index", index_dir, "--glob", "*.pdf")
     assert narrowed.stderr.startswith("1 files (0 added, 0 updated, 7 removed, 1 unchanged)")
     assert run("search", "浪花", "-l", "--index", index_dir).stdout == f"{folder / 'same.pdf'}\n"
+
+
+def test_searching_documents_imports_none_of_their_readers(same_text):
+    """lxml, pdfminer and PyYAML are imported when a document is read for indexing, never by a query."""
+    _, _, index_dir = same_text
+    program = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from corpus_search.cli import cli\n"
+        f"for command in ('search', 'kwic'):\n"
+        f"    result = CliRunner().invoke(cli, [command, '浪花', '--json', '--index', {index_dir!r}])\n"
+        "    print(result.exit_code, len(result.stdout.splitlines()))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('lxml', 'pdfminer', 'yaml', 'docx')))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "CS_INDEX"}
+    output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True)
+    assert output.stdout == "0 7\n0 7\n[]\n"
