@@ -270,3 +270,17 @@ def test_searching_documents_imports_none_of_their_readers(same_text):
     env = {key: value for key, value in os.environ.items() if key != "CS_INDEX"}
     output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True)
     assert output.stdout == "0 7\n0 7\n[]\n"
+
+
+def test_html_is_decoded_by_its_meta_charset_or_detected_like_text():
+    """A page labelled gb2312 holding GBK characters is read as GBK (as browsers read the label); one
+    without a label is detected as a text file is; `--encoding` overrides both."""
+    text = "镕基说：滚滚长江东逝水，浪花淘尽英雄。是非成败转头空。青山依旧在，几度夕阳红。"  # 镕 is GBK, not GB2312
+    labelled = f'<html><head><meta charset="gb2312"></head><body><p>{text}</p></body></html>'.encode("gbk")
+    assert extract("a.html", labelled) == extract("b.html", labelled.replace(b"gb2312", b"gbk"))
+    assert extract("a.html", labelled).text == text
+    unlabelled = f"<html><body><p>{text}</p></body></html>".encode("gb18030")
+    assert extract("c.html", unlabelled).text == text
+    traditional = "滾滾長江東逝水，浪花淘盡英雄。是非成敗轉頭空。"
+    mislabelled = f'<meta charset="utf-8"><p>{traditional}</p>'.encode("big5")
+    assert extract("d.html", mislabelled, encoding="big5").text == traditional
