@@ -139,3 +139,12 @@ def pdf_pages(paragraphs: list[str], width: int = 40, lines_per_page: int = 60) 
     """Paragraphs laid out as a PDF's pages: wrapped at `width`, `lines_per_page` lines a page."""
     lines = [line for paragraph in paragraphs for line in wrapped(paragraph, width)]
     return [lines[at : at + lines_per_page] for at in range(0, len(lines), lines_per_page)] or [[]]
+
+
+def rezip(path: Path, replace: dict[str, str | bytes]) -> None:
+    """Rewrite a zip archive with some members replaced."""
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in (members | replace).items():
+            archive.writestr(name, data)

@@ -21,6 +21,7 @@ from corpus_search.normalize import is_han, normalize
 from corpus_search.search import Searcher
 from documents import (
     pdf_pages,
+    rezip,
     write_docx,
     write_epub,
     write_html,
@@ -223,6 +224,39 @@ def test_a_docx_keeps_its_tables_and_line_breaks_in_reading_order(tmp_path):
     run_.add_text("换行后\t制表")
     document.save(str(tmp_path / "a.docx"))
     assert extract("a.docx", (tmp_path / "a.docx").read_bytes()).text == "表前\n左格\n右格\n换行前\n换行后 制表"
+
+
+WORD = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+WORD_BODY = (
+    # tracked changes: the deletion is not text, the insertion is
+    "<w:p><w:r><w:t>保留</w:t></w:r><w:del><w:r><w:delText>删去</w:delText></w:r></w:del>"
+    "<w:ins><w:r><w:t>插入</w:t></w:r></w:ins></w:p>"
+    # a field: its code is not text, its result is
+    '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r>'
+    '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>七</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/>'
+    "</w:r></w:p>"
+    # a text box inside a paragraph, and the VML copy of it that older readers fall back on
+    '<w:p><w:r><w:t>框前</w:t></w:r><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:txbx>'
+    "<w:txbxContent><w:p><w:r><w:t>框中</w:t></w:r></w:p></w:txbxContent></wps:txbx></w:drawing></mc:Choice>"
+    "<mc:Fallback><w:pict><v:textbox><w:txbxContent><w:p><w:r><w:t>框中</w:t></w:r></w:p></w:txbxContent>"
+    "</v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r><w:r><w:t>框后</w:t></w:r></w:p>"
+)
+
+
+def test_a_docx_reads_what_word_shows_once(tmp_path):
+    import docx
+
+    docx.Document().save(str(tmp_path / "a.docx"))
+    namespaces = {
+        "w": WORD,
+        "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+        "wps": "http://schemas.microsoft.com/office/word/2010/wordprocessingShape",
+        "v": "urn:schemas-microsoft-com:vml",
+    }
+    declared = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in namespaces.items())
+    document = f'<?xml version="1.0" encoding="UTF-8"?><w:document {declared}><w:body>{WORD_BODY}</w:body></w:document>'
+    rezip(tmp_path / "a.docx", {"word/document.xml": document})
+    assert extract("a.docx", (tmp_path / "a.docx").read_bytes()).text == "保留插入\n七\n框前\n框中\n框后"
 
 
 def test_markdown_lines_are_the_files_lines(tmp_path):

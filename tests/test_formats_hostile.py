@@ -14,7 +14,7 @@ import pytest
 
 from corpus_search import archives, pdftext
 from corpus_search.formats import extract
-from documents import tei_xml, write_docx, write_epub, write_pdf
+from documents import rezip, tei_xml, write_docx, write_epub, write_pdf
 from test_cli import run
 
 SECRET = "绝密不可外泄的文字"
@@ -34,15 +34,6 @@ def xxe_doctype(root: str, secret: Path) -> str:
     """A DOCTYPE declaring `xxe`, the secret file, and `remote`, a URL (on this machine, never fetched)."""
     entities = f'<!ENTITY xxe SYSTEM "{secret.as_uri()}"> <!ENTITY remote SYSTEM "http://127.0.0.1:9/x">'
     return f"<!DOCTYPE {root} [ {entities} ]>\n"
-
-
-def rezip(path: Path, replace: dict[str, str | bytes]) -> None:
-    """Rewrite a zip archive with some members replaced."""
-    with zipfile.ZipFile(path) as archive:
-        members = {info.filename: archive.read(info) for info in archive.infolist()}
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in (members | replace).items():
-            archive.writestr(name, data)
 
 
 def test_external_entities_are_never_read(tmp_path, secret_file):
