@@ -97,7 +97,7 @@ def index_run(python: str, corpus: Path, index_dir: Path) -> dict:
         "print(json.dumps({'seconds': time.perf_counter() - t, 'code': r.returncode, 'err': r.stderr[-300:], "
         "'peak': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}))"
     )
-    command = [python, "-c", code, cs(python), "index", str(corpus), "--index", str(index_dir), "-q"]
+    command = [python, "-c", code, cs(python), "index", str(corpus), "--index", str(index_dir), "--glob", "*.txt", "-q"]
     result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     if result["code"] != 0:
         raise SystemExit(f"cs index {corpus} failed: {result['err']}")
@@ -149,7 +149,10 @@ def measure(label: str, python: str, corpus: Path, copies: int, work: Path, runs
         wall(command)  # warm the page cache
         times = [wall(command)[0] for _ in range(max(1, runs // 2))]
         figures[name] = {"seconds": median(times), "lines": len(wall(command)[1].stdout.splitlines())}
-    noop = [wall([cs(python), "index", str(corpus), "--index", str(index_dir), "-q"])[0] for _ in range(2)]
+    noop = [
+        wall([cs(python), "index", str(corpus), "--index", str(index_dir), "--glob", "*.txt", "-q"])[0]
+        for _ in range(2)
+    ]
     figures["noop"] = min(noop)
     if copies == 1:
         figures["append"] = appended(python, corpus, work / f"append-{label}")

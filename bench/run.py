@@ -155,14 +155,15 @@ def run_cs(*args: str, allowed: tuple[int, ...] = (0,)) -> Finished:
 
 
 def index_with_cs(corpus: Path, index_dir: Path) -> Finished:
-    return run_cs("index", str(corpus), "--index", str(index_dir), "-q")
+    return run_cs("index", str(corpus), "--index", str(index_dir), "--glob", "*.txt", "-q")
 
 
 # -- the corpus --------------------------------------------------------------------------------------
 
 
 def corpus_files(corpus: Path) -> list[Path]:
-    """The files `cs index` reads by default: every *.txt under the corpus, in a stable order."""
+    """The files the benchmarks index (`--glob '*.txt'`, so that the corpus's README.md is not one of
+    them): every *.txt under the corpus, in a stable order."""
     return sorted(path for path in corpus.rglob("*.txt") if path.is_file())
 
 

@@ -104,7 +104,7 @@ def main() -> int:
         index_dir = args.index or str(work / "index")
         if not args.index:
             started = time.perf_counter()
-            subprocess.run(cs("index", "-q", str(CORPUS), "--index", index_dir), check=True)
+            subprocess.run(cs("index", "-q", str(CORPUS), "--index", index_dir, "--glob", "*.txt"), check=True)
             index_rows.append(f"| `cs index` of the corpus, no dictionary | {time.perf_counter() - started:.1f} |")
         words = work / "words.txt"
         words.write_text("孙悟空 1000\n林黛玉 1000\n贾宝玉 1000\n", encoding="utf-8")
@@ -114,7 +114,7 @@ def main() -> int:
             ("`cs index --no-dict` (dictionary removed: every file segmented again)", ["--no-dict"]),
         ]:
             started = time.perf_counter()
-            subprocess.run(cs("index", "-q", "--index", index_dir, *extra), check=True)
+            subprocess.run(cs("index", "-q", "--index", index_dir, "--glob", "*.txt", *extra), check=True)
             index_rows.append(f"| {label} | {time.perf_counter() - started:.1f} |")
         rows = []
         for command in COMMANDS:

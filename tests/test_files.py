@@ -145,10 +145,13 @@ def test_nothing_readable_is_an_error(tmp_path, monkeypatch):
 
 
 def test_no_matching_files_is_an_error(tmp_path):
-    make_tree(tmp_path, {"a.md": "字".encode()})
+    make_tree(tmp_path, {"a.log": "字".encode(), "metadata.csv": b"path,title\na.log,x\n"})
     result = index(tmp_path)
-    assert (result.exit_code, result.stderr) == (2, f"cs: no files matching *.txt under {tmp_path / 'in'}\n")
-    assert index(tmp_path, "--glob", "*.md").exit_code == 0
+    every = "*.txt *.md *.html *.htm *.docx *.epub *.xml *.pdf"
+    assert (result.exit_code, result.stderr) == (2, f"cs: no files matching {every} under {tmp_path / 'in'}\n")
+    result = index(tmp_path, "--glob", "*.pdf")
+    assert (result.exit_code, result.stderr) == (2, f"cs: no files matching *.pdf under {tmp_path / 'in'}\n")
+    assert index(tmp_path, "--glob", "*.log").exit_code == 0
 
 
 def test_links_are_followed_only_when_asked_and_loops_end(tmp_path, novel_text):

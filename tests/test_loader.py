@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpus_search.formats import DEFAULT_GLOBS
 from corpus_search.loader import (
     MAX_PASSAGE,
     blocks_from_text,
@@ -68,10 +69,12 @@ def test_real_files_cut_into_bounded_passages(corpus_dir):
 
 def test_find_files_walks_in_order_and_skips_other_names(tmp_path):
     (tmp_path / "b").mkdir()
-    for name in ["b/2.txt", "a.txt", "b/1.txt", "c.md"]:
+    for name in ["b/2.txt", "a.txt", "b/1.txt", "c.md", "b/d.pdf", "metadata.csv"]:
         (tmp_path / name).write_text("字", encoding="utf-8")
     found = [source.path for source in find_files([str(tmp_path)])]
     assert found == [str(tmp_path / "a.txt"), str(tmp_path / "b" / "1.txt"), str(tmp_path / "b" / "2.txt")]
+    found = [source.path for source in find_files([str(tmp_path)], DEFAULT_GLOBS)]
+    assert found == [str(tmp_path / name) for name in ["a.txt", "c.md", "b/1.txt", "b/2.txt", "b/d.pdf"]]
 
 
 def test_decode_reads_boms_and_legacy_encodings(corpus_dir):

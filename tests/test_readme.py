@@ -1,5 +1,6 @@
-"""Every `$ cs …` command in README.md prints what the README says it prints (run on the seeds, and on
-the Kanripo-style sample in tests/data/kanripo for the section on page markers)."""
+"""Every `$ cs …` command in README.md prints what the README says it prints (run on the seeds, on the
+Kanripo-style sample in tests/data/kanripo for the section on page markers, and on the documents in
+tests/data/formats for the section on formats)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMING = re.compile(r"\d+\.\d s →")
+SAMPLES = ("kanripo", "formats")  # folders of tests/data, copied beside the seeds, each with its own index
 
 
 def examples() -> list[tuple[str, str]]:
@@ -30,7 +32,8 @@ def examples() -> list[tuple[str, str]]:
 def workdir(tmp_path_factory, seeds_dir) -> Path:
     work = tmp_path_factory.mktemp("readme")
     shutil.copytree(seeds_dir, work / "seeds")
-    shutil.copytree(ROOT / "tests" / "data" / "kanripo", work / "kanripo")
+    for sample in SAMPLES:
+        shutil.copytree(ROOT / "tests" / "data" / sample, work / sample)
     return work
 
 
@@ -48,9 +51,10 @@ def test_readme_example(workdir, command, expected):
         shutil.rmtree(workdir / "index", ignore_errors=True)
     elif not (workdir / "index").exists():
         subprocess.run("cs index seeds/", shell=True, cwd=workdir, env=env, check=True, capture_output=True)
-    kanripo = "cs index kanripo/ --index kanripo-index"
-    if "--index kanripo-index" in command and command != kanripo and not (workdir / "kanripo-index").exists():
-        subprocess.run(kanripo, shell=True, cwd=workdir, env=env, check=True, capture_output=True)
+    for sample in SAMPLES:
+        build = f"cs index {sample}/ --index {sample}-index"
+        if f"--index {sample}-index" in command and command != build and not (workdir / f"{sample}-index").exists():
+            subprocess.run(build, shell=True, cwd=workdir, env=env, check=True, capture_output=True)
     result = subprocess.run(
         command, shell=True, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

@@ -17,6 +17,8 @@ import traceback
 
 import click
 
+from .formats import DEFAULT_GLOBS  # no library behind it: formats.py imports its readers when it reads
+
 EXIT_MATCH = 0
 EXIT_NO_MATCH = 1
 EXIT_ERROR = 2
@@ -97,7 +99,12 @@ def cli(debug: bool) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @index_option
-@click.option("--glob", "pattern", default="*.txt", show_default=True, help="File names to index.")
+@click.option(
+    "--glob",
+    "pattern",
+    show_default=" ".join(DEFAULT_GLOBS),
+    help="File names to index (one glob; default: all kinds).",
+)
 @click.option("--encoding", help="Decode every file with this encoding instead of detecting it.")
 @click.option("--follow", is_flag=True, help="Follow symbolic links.")
 @click.option("--rebuild", is_flag=True, help="Start the index afresh instead of updating it.")
@@ -118,7 +125,7 @@ def cli(debug: bool) -> None:
 def index(
     paths: tuple[str, ...],
     index_dir: str,
-    pattern: str,
+    pattern: str | None,
     encoding: str | None,
     follow: bool,
     rebuild: bool,
@@ -127,7 +134,7 @@ def index(
     metadata_file: str | None,
     quiet: bool,
 ) -> int:
-    """Build or update the index from the text files under PATHS.
+    """Build or update the index from the files under PATHS (text, Markdown, HTML, DOCX, EPUB, TEI, PDF).
 
     The index mirrors PATHS: new and changed files are indexed, deleted ones removed, unchanged ones
     skipped. With no PATHS, the paths of the last run are indexed again.

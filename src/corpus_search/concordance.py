@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from .analysis import BOUNDARY, is_collocate
 from .errors import CorpusSearchError
+from .formats import unit_of
 from .model import Collocate, Concordance, FileCount
 from .normalize import joined_text, to_simplified
 from .search import PassageKey, Searcher, SearchResult, Span
@@ -75,6 +76,7 @@ def _lines(result: SearchResult, path: str, key: PassageKey, width: int) -> Iter
             occurrence[0].ref,
             shown.has_markup,
             result.searcher.metadata().get(path),
+            unit_of(path),
         )
 
 

@@ -22,7 +22,7 @@ import codecs
 import fnmatch
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .errors import CorpusSearchError
@@ -213,14 +213,19 @@ def shown_path(path: str) -> str:
 
 
 def find_files(
-    roots: list[str], pattern: str = "*.txt", follow_links: bool = False, warnings: list[str] | None = None
+    roots: list[str],
+    patterns: str | Sequence[str] = "*.txt",
+    follow_links: bool = False,
+    warnings: list[str] | None = None,
 ) -> Iterator[SourceFile]:
-    """Every regular file under `roots` whose name matches `pattern`, in a stable order.
+    """Every regular file under `roots` whose name matches `patterns` (a glob, or any of several), in a
+    stable order.
 
     Symbolic links are skipped unless `follow_links`; when followed, a directory already visited (a link
     loop, or two links to one place) is not walked again. What cannot be read is added to `warnings`.
     """
     warnings = [] if warnings is None else warnings
+    patterns = (patterns,) if isinstance(patterns, str) else tuple(patterns)
     for root in roots:
         if not os.path.exists(root):
             raise CorpusSearchError(f"no such file or directory: {shown_path(root)}")
@@ -243,7 +248,7 @@ def find_files(
                 visited.add(identity)
             subdirs.sort()
             for name in sorted(names):
-                if not fnmatch.fnmatch(name, pattern):
+                if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
                     continue
                 full = os.path.join(directory, name)
                 if os.path.islink(full) and not follow_links:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """A sentence or paragraph as written in the file; `line` is the 1-based line it starts on.
+    """A sentence or paragraph as written in the file; `line` is the 1-based line it starts on (in a
+    format without lines, the paragraph or page: formats.py).
 
     In a file with page and line markers (`has_markup`, see markup.py) the markers are kept in `text`,
     and `ref` names the page where its text starts (None in a plain file, or before the first marker)."""
@@ -41,6 +42,7 @@ class Hit:
     before: tuple[tuple[int, str], ...] = ()  # (line, text) of the lines asked for before the passage
     after: tuple[tuple[int, str], ...] = ()  # and after it
     meta: dict[str, str] | None = None  # the file's metadata fields, where it has any (metadata.py)
+    unit: str | None = None  # what `line` counts where it is not a text line: "paragraph", "page" (formats.py)
 
     @property
     def line(self) -> int:
@@ -67,6 +69,7 @@ class Concordance:
     ref: str | None = None  # the page where the occurrence starts, in a file with page markers
     has_markup: bool = False
     meta: dict[str, str] | None = None  # the file's metadata fields, where it has any (metadata.py)
+    unit: str | None = None  # what `line` counts where it is not a text line: "paragraph", "page" (formats.py)
 
     @property
     def keyword(self) -> str:

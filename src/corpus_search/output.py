@@ -21,6 +21,12 @@ Three forms, chosen once by the CLI:
   and where no marker comes before. The markers stay in `text`, and a span runs across those inside it.
   Where the file has metadata (metadata.py), `meta` holds its fields: `{"year": "2020", "author": "…"}`.
 
+  What `line` counts depends on the file's format (formats.py): in `.txt` and `.md` files, and any not
+  named below, the file's lines (ending at `\n`, `\r\n` or `\r`); in HTML, DOCX, EPUB and TEI files,
+  paragraphs (the n-th with text, in reading order; an EPUB's spine documents one after another); in a
+  PDF, pages. Where it is not a text line, `"unit": "paragraph"` or `"unit": "page"` follows `line` (and
+  `ref`), and the lines of `-C` and of a match count the same; the key is absent for text lines.
+
 In the `color` and `plain` forms a path or passage never carries a raw control character: line breaks
 and tabs become spaces in passages, and any other control character (ANSI escapes included) is written
 as `\\xNN`; in paths, newlines, tabs and control characters are written as `\\n`, `\\t`, `\\xNN`, so
@@ -129,6 +135,7 @@ def hit_json(hit: Hit, context: bool = False) -> str:
     return json.dumps(
         {"path": hit.passage.path, "line": hit.line}
         | _ref(hit.ref)
+        | _unit(hit.unit)
         | {
             "text": hit.passage.text,
             "score": round(hit.score, 4),
@@ -153,6 +160,11 @@ def hit_json(hit: Hit, context: bool = False) -> str:
 def _ref(ref: str | None) -> dict[str, str]:
     """The `ref` key of a JSON record: only where a page marker names the page."""
     return {} if ref is None else {"ref": ref}
+
+
+def _unit(unit: str | None) -> dict[str, str]:
+    """The `unit` key of a JSON record: only where `line` counts paragraphs or pages."""
+    return {} if unit is None else {"unit": unit}
 
 
 def context_line(path: str, line: int, text: str, color: bool, markup: bool = False) -> str:
@@ -214,7 +226,8 @@ def write_paths(paths: Iterable[str], stream: TextIO, form: str) -> None:
 # occurrences line up in a column on a terminal and in a pipe. A line from a file with page markers
 # ends with one more column, the page where its occurrence starts (so output without such files is
 # unchanged). JSON Lines: {"path", "line", "left", "keyword", "right", "terms"}, `terms` being the query
-# terms' texts inside the keyword, and `ref` after `line` where a page marker names the page.
+# terms' texts inside the keyword, and `ref` after `line` where a page marker names the page, and
+# `unit` after them where `line` counts paragraphs or pages (see the module docstring).
 
 
 def _width(text: str) -> int:
@@ -237,7 +250,7 @@ def write_kwic(lines: Iterable[Concordance], stream: TextIO, form: str, width: i
     written = 0
     for line in lines:
         if form == "json":
-            record = {"path": line.path, "line": line.line} | _ref(line.ref)
+            record = {"path": line.path, "line": line.line} | _ref(line.ref) | _unit(line.unit)
             record |= {
                 "left": line.left,
                 "keyword": line.keyword,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .errors import CorpusSearchError
+from .formats import unit_of
 from .highlight import Highlighter, PassageKey, Shown
 from .matching import (
     DEFAULT_OPTIONS,
@@ -350,8 +351,8 @@ class Searcher:
         """A Hit with its passage as written and the exact span of every occurrence of a query term."""
         with self._damage_reported():
             hit = self.highlighter.hit(key, path, score, units, options, context)
-        fields = self.metadata().get(path)
-        return replace(hit, meta=fields) if fields else hit
+        fields, unit = self.metadata().get(path), unit_of(path)
+        return replace(hit, meta=fields, unit=unit) if fields or unit else hit
 
     def shown(self, key: PassageKey, units: list[Unit], options: MatchOptions) -> Shown:
         with self._damage_reported():

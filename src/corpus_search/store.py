@@ -37,8 +37,9 @@ from typing import TYPE_CHECKING
 from . import metadata
 from .analysis import UserWord, segment, use_user_words, word_counts, word_flags
 from .errors import CorpusSearchError
-from .loader import Block, SourceFile, blocks_from_text, decode, find_files
-from .markup import encode_block_markup, has_markup, header_fields
+from .formats import DEFAULT_GLOBS, extract
+from .loader import Block, SourceFile, blocks_from_text, find_files
+from .markup import encode_block_markup
 from .segment import BlockPiece, Part, PartBuilder, part_files, remove_unused
 from .userdict import UserDict, parse_user_dict, read_user_dict
 from .variants import fold
@@ -141,7 +142,7 @@ class _Analysed:
     documents: Iterable[dict] | None = None
     warning: str | None = None
     unchanged: bool = False
-    fields: dict[str, str] | None = None  # metadata from the file itself (a marked file's header)
+    fields: dict[str, str] | None = None  # metadata from the file itself (formats.py: a header, front matter…)
 
 
 def _analyse(source: SourceFile, known_sha256: str | None, encoding: str | None, lazy: bool = False) -> _Analysed:
@@ -154,18 +155,14 @@ def _analyse(source: SourceFile, known_sha256: str | None, encoding: str | None,
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 == known_sha256:
         return _Analysed(source, sha256, unchanged=True)
-    decoded = decode(data, encoding)
+    extracted = extract(source.path, data, encoding)  # formats.py: text, PDF, DOCX, EPUB, HTML, TEI
     del data
-    if decoded.text is None:
-        return _Analysed(source, warning=f"skipped {source.path}: not a text file")
-    warning = None
-    if decoded.replaced:
-        warning = f"{source.path}: {decoded.replaced} bytes that are not {decoded.encoding} replaced by U+FFFD"
-    documents = (block_document(block) for block in blocks_from_text(source.path, decoded.text))
+    if extracted.text is None:
+        return _Analysed(source, warning=extracted.warning)
+    documents = (block_document(block) for block in blocks_from_text(source.path, extracted.text))
     if not lazy:
         documents = list(documents)
-    fields = header_fields(decoded.text) if has_markup(decoded.text) else None
-    return _Analysed(source, sha256, len(decoded.text), documents, warning, fields=fields)
+    return _Analysed(source, sha256, len(extracted.text), documents, extracted.warning, fields=extracted.fields)
 
 
 def passages_in(document: dict) -> int:
@@ -205,7 +202,7 @@ def build_index(
     roots: list[str],
     index_dir: str = DEFAULT_INDEX,
     *,
-    pattern: str = "*.txt",
+    pattern: str | None = None,
     encoding: str | None = None,
     follow_links: bool = False,
     rebuild: bool = False,
@@ -215,7 +212,8 @@ def build_index(
     progress: Callable[[int, int, int, int, int], None] | None = None,
     metadata_file: str | None = None,
 ) -> IndexReport:
-    """Make the index at `index_dir` hold exactly the matching files under `roots`.
+    """Make the index at `index_dir` hold exactly the matching files under `roots`: those whose name
+    matches the glob `pattern`, or without one every kind formats.py reads (formats.DEFAULT_GLOBS).
 
     `user_dict` is a jieba user dictionary file to segment with from now on; without it the one stored
     with the index is kept, unless `drop_user_dict`. `metadata_file` names a metadata table to read from
@@ -229,10 +227,11 @@ def build_index(
     new_dict = read_user_dict(user_dict) if user_dict is not None else None
     report = IndexReport()
     roots = [os.path.normpath(root) for root in roots]
-    sources = {source.real_path: source for source in find_files(roots, pattern, follow_links, report.warnings)}
+    patterns = (pattern,) if pattern else DEFAULT_GLOBS
+    sources = {source.real_path: source for source in find_files(roots, patterns, follow_links, report.warnings)}
     report.files = len(sources)
     if not sources:
-        raise CorpusSearchError(f"no files matching {pattern} under {' '.join(roots)}")
+        raise CorpusSearchError(f"no files matching {' '.join(patterns)} under {' '.join(roots)}")
     if metadata_file is None:
         metadata_file = metadata.remembered_source(index_dir)
         if metadata_file and not os.path.isfile(metadata_file):
