@@ -9,6 +9,9 @@ passages shown are read back from Whoosh.
 Variants fold at query time: each query character matches any character of its variant set
 (variants.py); `exact_script=True` matches the character alone. `whole_words=True` (`--words`) keeps
 only occurrences that start and end on jieba word boundaries.
+
+(A little over 400 lines: SearchResult's views of one answer, ranked hits, counts per file and the
+occurrences the distributions read, sit beside the Searcher that makes it.)
 """
 
 from __future__ import annotations
