@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import SAMPLE_CORPUS
 from corpus_search import build_index
+from corpus_search.errors import CorpusSearchError
 from corpus_search.search import Searcher
 from test_cli import run
 
@@ -91,9 +92,15 @@ conditions = st.tuples(
 @given(chosen=st.lists(conditions, min_size=1, max_size=3))
 def test_where_keeps_exactly_the_files_whose_metadata_satisfy_every_condition(chosen, corpus):
     index_dir, table = corpus
+    where = [f"{field}{op}{value}" for field, op, value in chosen]
+    known = {field for fields in table.values() for field in fields}
     with Searcher(index_dir) as searcher:
+        if any(field not in known for field, _, _ in chosen):  # no file has it: a typo, said so
+            with pytest.raises(CorpusSearchError, match="no indexed file has the field"):
+                searcher.run("之", where=where)
+            return
         every = searcher.run("之").counts()
-        kept = searcher.run("之", where=[f"{field}{op}{value}" for field, op, value in chosen]).counts()
+        kept = searcher.run("之", where=where).counts()
     expected = {path for path in every if all(holds(table[path], *condition) for condition in chosen)}
     assert set(kept) == expected
     assert all(kept[path] == every[path] for path in kept)
@@ -144,6 +151,12 @@ def test_bad_expressions_and_tables_are_one_line_errors_that_keep_the_index(tmp_
     for expression in ["year", "year>=", ">=1990", "year=>1990"]:
         result = run("search", "临时", "--index", index_dir, "--where", expression)
         assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--where" in result.stderr, expression
+    unknown = run("search", "临时", "--index", index_dir, "--where", "year>=1990")
+    assert unknown.exit_code == 2
+    assert (
+        unknown.stderr
+        == "cs: --where: no indexed file has the field 'year' (fields: none: see metadata.csv in the README)\n"
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text("name,year\na.txt,2000\n", encoding="utf-8")
     result = run("index", str(tmp_path), "--index", index_dir, "--metadata", str(bad))

@@ -214,7 +214,13 @@ def parse_condition(expression: str) -> Condition:
 
 
 def file_filter(conditions: list[Condition], files: dict[str, Fields]) -> Callable[[str], bool]:
-    """A test for indexed paths: every condition holds for the file's fields."""
+    """A test for indexed paths: every condition holds for the file's fields. A field that no indexed
+    file has is the user's error (a typo would otherwise quietly find nothing)."""
+    known = {field for fields in files.values() for field in fields}
+    for condition in conditions:
+        if condition.field not in known:
+            listed = ", ".join(sorted(known)) or "none: see metadata.csv in the README"
+            raise CorpusSearchError(f"--where: no indexed file has the field {condition.field!r} (fields: {listed})")
     return lambda path: all(condition.holds(files.get(path, {})) for condition in conditions)
 
 
