@@ -42,7 +42,7 @@ ALLOWED = {
         "store",
     },
     "concordance": {"analysis", "formats", "search", "normalize", "model", "errors"},
-    "distribution": {"errors", "model", "search"},  # groups of files: counts, rates, dispersion
+    "distribution": {"errors", "metadata", "model", "search"},  # groups of files: counts, rates, dispersion
     "output": {"markup", "model"},  # a printer never touches the index; it dims markers
     "export": {"model"},  # CSV, and the JSON of the distribution rows
     "plots": {"export", "model", "output"},  # the distribution as text: table, bar chart, dispersion

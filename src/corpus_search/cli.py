@@ -307,7 +307,9 @@ def _fields(form: str, result) -> dict:
     """The metadata fields a CSV's columns name (every field of the index, in name order)."""
     if form not in ("csv", "excel"):
         return {}
-    return {"fields": sorted({field for fields in result.searcher.metadata().values() for field in fields})}
+    from .metadata import field_names
+
+    return {"fields": field_names(result.searcher.metadata())}
 
 
 def _printer(form: str):
@@ -560,11 +562,11 @@ def info(index_dir: str) -> int:
         click.echo("dict:     none")
     else:
         click.echo(f"dict:     {details.user_dict_words:,} words (sha256 {details.user_dict_sha256[:12]})")
+    from .metadata import field_names
     from .metadata import read as read_metadata
 
     files = read_metadata(index_dir)
-    fields = sorted({field for each in files.values() for field in each})
-    click.echo(f"metadata: {len(files):,} files, fields {', '.join(fields)}" if files else "metadata: none")
+    click.echo(f"metadata: {len(files):,} files, fields {', '.join(field_names(files))}" if files else "metadata: none")
     return EXIT_MATCH
 
 

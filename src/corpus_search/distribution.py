@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from .errors import CorpusSearchError
+from .metadata import field_names
 from .model import Dispersion, GroupCount
 from .search import SearchResult
 
@@ -33,7 +34,7 @@ def grouping(field: str, metadata: Mapping[str, Mapping[str, str]] | None = None
     if field == "file":
         return by_file
     metadata = metadata or {}
-    known = sorted({name for fields in metadata.values() for name in fields})
+    known = field_names(metadata)
     if field not in known:
         raise CorpusSearchError(f"--by: unknown field {field!r} (fields: {', '.join(['file', *known])})")
     return lambda path: metadata.get(path, {}).get(field)

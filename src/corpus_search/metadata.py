@@ -32,7 +32,7 @@ import fnmatch
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import CorpusSearchError
@@ -213,13 +213,18 @@ def parse_condition(expression: str) -> Condition:
     return Condition(field, operator, value)
 
 
+def field_names(files: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Every field some file has, in name order."""
+    return sorted({field for fields in files.values() for field in fields})
+
+
 def file_filter(conditions: list[Condition], files: dict[str, Fields]) -> Callable[[str], bool]:
     """A test for indexed paths: every condition holds for the file's fields. A field that no indexed
     file has is the user's error (a typo would otherwise quietly find nothing)."""
-    known = {field for fields in files.values() for field in fields}
+    known = field_names(files)
     for condition in conditions:
         if condition.field not in known:
-            listed = ", ".join(sorted(known)) or "none: see metadata.csv in the README"
+            listed = ", ".join(known) or "none: see metadata.csv in the README"
             raise CorpusSearchError(f"--where: no indexed file has the field {condition.field!r} (fields: {listed})")
     return lambda path: all(condition.holds(files.get(path, {})) for condition in conditions)
 
