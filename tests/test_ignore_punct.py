@@ -104,6 +104,8 @@ def punctuated_query(draw, oracle: list[OracleFile], marks: list[tuple[int, int]
             + bare[cut:]
         )
     assume(" " not in window and all(is_han(char) or is_punctuation(char) for char in window))
+    # The query language's own characters (" ( ) and a leading -) stay syntax under --ignore-punct.
+    assume(not any(char in '"()' for char in window) and not window.startswith("-"))
     return to_script(window, "t") if draw(st.booleans()) else window
 
 
