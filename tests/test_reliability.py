@@ -119,6 +119,45 @@ def test_ctrl_c_stops_at_once_and_keeps_the_index(kill_corpus, seeds_dir, tmp_pa
     assert answers(index_dir) == before
 
 
+HALF_SENT = """
+import gc, os, struct, sys, time
+from multiprocessing.queues import SimpleQueue
+from corpus_search.loader import SourceFile
+from corpus_search.store import _worker_pool
+
+def half_a_result(flag):
+    # The executor's result pipe, found in this worker: the first bytes of a 10 MB result go in,
+    # and the rest never will. A worker killed halfway through sending what it found.
+    results = next(o for o in gc.get_objects() if type(o) is SimpleQueue)
+    os.write(results._writer.fileno(), struct.pack("!i", 10_000_000) + bytes(1000))
+    open(flag, "w").close()
+    time.sleep(60)
+
+flag = sys.argv[1]
+sources = [SourceFile(str(n), str(n), 1, 0) for n in range(2)]
+try:
+    with _worker_pool(sources, 2) as pool:
+        pool.submit(half_a_result, flag)
+        while not os.path.exists(flag):
+            time.sleep(0.01)
+        time.sleep(0.2)  # the executor's thread is now waiting for the rest
+        raise KeyboardInterrupt
+except KeyboardInterrupt:
+    print("stopped")
+"""
+
+
+def test_ctrl_c_while_a_worker_is_sending_a_result_stops_at_once(tmp_path):
+    """The rare CI hang of the test above, made certain: Ctrl-C lands while a worker is halfway
+    through sending an analysed file, and the pool is still stopped at once."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", HALF_SENT, str(tmp_path / "sent")], capture_output=True, text=True, timeout=30
+    )
+    assert (done.stdout, done.returncode) == ("stopped\n", 0), done.stderr
+    assert time.monotonic() - started < 10
+
+
 def test_search_during_indexing_sees_the_old_or_the_new_index(kill_corpus, seeds_dir, tmp_path):
     index_dir = str(tmp_path / "index")
     cs("index", str(seeds_dir), "--index", index_dir, "-q", check_exit=(0,))

@@ -576,18 +576,35 @@ def _worker_pool(
     executor = ProcessPoolExecutor(
         count, mp_context=multiprocessing.get_context("fork"), initializer=_prepare_worker, initargs=(words,)
     )
-    executor.submit(int).result()
     try:
+        executor.submit(int).result()
         yield executor
     except BaseException:
         # Kill first, then let the executor see its broken pool and fail the pending futures. No future
         # may be cancelled before that: Python 3.11 raises InvalidStateError in the executor's
         # thread when it fails a cancelled future and prints its traceback (fixed in 3.12, CPython gh-107219).
-        for process in list((executor._processes or {}).values()):
-            process.kill()
+        _kill_workers(executor)
         executor.shutdown(wait=True)
         raise
     executor.shutdown()
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers and close this process's end of their result pipe once they are dead.
+
+    A worker killed halfway through sending a result (an analysed file is megabytes) leaves the
+    executor's manager thread waiting in recv() for the rest of the message; while this process still
+    holds a write end of that pipe, the rest never comes and no EOF either, so shutdown() waited for
+    ever (a Ctrl-C hung, rarely, in CI; CPython 3.11 to 3.13 alike). With every writer gone, recv()
+    fails, the manager sees a broken pool and ends.
+    """
+    from multiprocessing.connection import wait
+
+    workers = list((executor._processes or {}).values())
+    for process in workers:
+        process.kill()
+    wait([process.sentinel for process in workers], timeout=10)
+    executor._result_queue._writer.close()
 
 
 def _analyse_all(
