@@ -288,6 +288,19 @@ def test_index_takes_every_format_by_default_and_glob_narrows(tmp_path):
     assert narrowed.stderr.startswith("1 files (0 added, 0 updated, 7 removed, 1 unchanged)")
     assert run("search", "浪花", "-l", "--index", index_dir).stdout == f"{folder / 'same.pdf'}\n"
 
+    shutil.copy(files[".txt"], folder / "LOUD.TXT")  # the default takes an extension in any case
+    both = run("index", str(folder), "--index", index_dir, "--glob", "*.pdf", "--glob", "*.md")
+    assert both.stderr.startswith("2 files (1 added, 0 updated, 0 removed, 1 unchanged)")
+    shutil.copy(files[".md"], folder / "more.md")
+    again = run("index", "--index", index_dir)  # no PATHS: the last run's paths and globs
+    assert again.stderr.startswith("3 files (1 added, 0 updated, 0 removed, 2 unchanged)")
+    every = run("index", str(folder), "--index", index_dir)
+    assert every.stderr.startswith("10 files (7 added, 0 updated, 0 removed, 3 unchanged)")
+    assert folder / "LOUD.TXT" in {
+        Path(path) for path in run("search", "浪花", "-l", "--index", index_dir).stdout.split()
+    }
+    assert run("index", "--index", index_dir).stderr.startswith("10 files (0 added")
+
 
 def test_searching_documents_imports_none_of_their_readers(same_text):
     """lxml, pdfminer and PyYAML are imported when a document is read for indexing, never by a query."""

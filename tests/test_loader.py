@@ -75,6 +75,10 @@ def test_find_files_walks_in_order_and_skips_other_names(tmp_path):
     assert found == [str(tmp_path / "a.txt"), str(tmp_path / "b" / "1.txt"), str(tmp_path / "b" / "2.txt")]
     found = [source.path for source in find_files([str(tmp_path)], DEFAULT_GLOBS)]
     assert found == [str(tmp_path / name) for name in ["a.txt", "c.md", "b/1.txt", "b/2.txt", "b/d.pdf"]]
+    (tmp_path / "E.TXT").write_text("字", encoding="utf-8")
+    assert str(tmp_path / "E.TXT") not in [source.path for source in find_files([str(tmp_path)], DEFAULT_GLOBS)]
+    found = [source.path for source in find_files([str(tmp_path)], DEFAULT_GLOBS, ignore_case=True)]
+    assert found[:3] == [str(tmp_path / name) for name in ["E.TXT", "a.txt", "c.md"]]
 
 
 def test_decode_reads_boms_and_legacy_encodings(corpus_dir):

@@ -51,7 +51,7 @@ def corpus(tmp_path_factory) -> tuple[str, dict[str, dict[str, str]]]:
         for name, fields in table.items():
             writer.writerow([name, *(fields.get(field, "") for field in FIELDS)])
     index_dir = str(folder.parent / "index")
-    build_index([str(folder)], index_dir, pattern="*.txt")  # the texts, not the sample's README.md
+    build_index([str(folder)], index_dir, globs=["*.txt"])  # the texts, not the sample's README.md
     shown = {f"{folder}/{name}": fields for name, fields in table.items()}
     return index_dir, shown
 

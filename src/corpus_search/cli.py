@@ -101,9 +101,10 @@ def cli(debug: bool) -> None:
 @index_option
 @click.option(
     "--glob",
-    "pattern",
+    "globs",
+    multiple=True,
     show_default=" ".join(DEFAULT_GLOBS),
-    help="File names to index (one glob; default: all kinds).",
+    help="File names to index; may be repeated (case-sensitive; default: all kinds, in any case).",
 )
 @click.option("--encoding", help="Decode every file with this encoding instead of detecting it.")
 @click.option("--follow", is_flag=True, help="Follow symbolic links.")
@@ -125,7 +126,7 @@ def cli(debug: bool) -> None:
 def index(
     paths: tuple[str, ...],
     index_dir: str,
-    pattern: str | None,
+    globs: tuple[str, ...],
     encoding: str | None,
     follow: bool,
     rebuild: bool,
@@ -137,16 +138,19 @@ def index(
     """Build or update the index from the files under PATHS (text, Markdown, HTML, DOCX, EPUB, TEI, PDF).
 
     The index mirrors PATHS: new and changed files are indexed, deleted ones removed, unchanged ones
-    skipped. With no PATHS, the paths of the last run are indexed again.
+    skipped. With no PATHS, the paths (and globs) of the last run are indexed again.
     """
     from .errors import CorpusSearchError
-    from .store import build_index, index_roots
+    from .store import build_index, last_run
 
     if user_dict is not None and no_dict:
         raise click.UsageError("--dict and --no-dict exclude each other")
     if user_dict == "":
         raise click.UsageError("--dict needs a file; --no-dict removes the stored dictionary")
-    roots = list(paths) or index_roots(index_dir)
+    roots = list(paths)
+    if not roots:
+        roots, remembered = last_run(index_dir)
+        globs = globs or tuple(remembered)
     if not roots:
         raise CorpusSearchError("nothing to index — run: cs index DIR")
     if encoding:
@@ -161,7 +165,7 @@ def index(
         report = build_index(
             roots,
             index_dir,
-            pattern=pattern,
+            globs=globs,
             encoding=encoding,
             follow_links=follow,
             rebuild=rebuild,

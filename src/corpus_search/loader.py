@@ -217,9 +217,10 @@ def find_files(
     patterns: str | Sequence[str] = "*.txt",
     follow_links: bool = False,
     warnings: list[str] | None = None,
+    ignore_case: bool = False,
 ) -> Iterator[SourceFile]:
-    """Every regular file under `roots` whose name matches `patterns` (a glob, or any of several), in a
-    stable order.
+    """Every regular file under `roots` whose name matches `patterns` (a glob, or any of several; in
+    lower case with `ignore_case`, whose patterns are then lower case), in a stable order.
 
     Symbolic links are skipped unless `follow_links`; when followed, a directory already visited (a link
     loop, or two links to one place) is not walked again. What cannot be read is added to `warnings`.
@@ -248,7 +249,8 @@ def find_files(
                 visited.add(identity)
             subdirs.sort()
             for name in sorted(names):
-                if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns):
+                key = name.lower() if ignore_case else name
+                if not any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns):
                     continue
                 full = os.path.join(directory, name)
                 if os.path.islink(full) and not follow_links:

@@ -30,7 +30,7 @@ import signal
 import sys
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -202,7 +202,7 @@ def build_index(
     roots: list[str],
     index_dir: str = DEFAULT_INDEX,
     *,
-    pattern: str | None = None,
+    globs: Sequence[str] = (),
     encoding: str | None = None,
     follow_links: bool = False,
     rebuild: bool = False,
@@ -213,7 +213,8 @@ def build_index(
     metadata_file: str | None = None,
 ) -> IndexReport:
     """Make the index at `index_dir` hold exactly the matching files under `roots`: those whose name
-    matches the glob `pattern`, or without one every kind formats.py reads (formats.DEFAULT_GLOBS).
+    matches one of the `globs` (case-sensitive, as ripgrep's --glob), or without any every kind
+    formats.py reads, by its extension in any case (formats.DEFAULT_GLOBS).
 
     `user_dict` is a jieba user dictionary file to segment with from now on; without it the one stored
     with the index is kept, unless `drop_user_dict`. `metadata_file` names a metadata table to read from
@@ -227,8 +228,10 @@ def build_index(
     new_dict = read_user_dict(user_dict) if user_dict is not None else None
     report = IndexReport()
     roots = [os.path.normpath(root) for root in roots]
-    patterns = (pattern,) if pattern else DEFAULT_GLOBS
-    sources = {source.real_path: source for source in find_files(roots, patterns, follow_links, report.warnings)}
+    globs = [globs] if isinstance(globs, str) else list(globs)
+    patterns = tuple(globs) or DEFAULT_GLOBS
+    found = find_files(roots, patterns, follow_links, report.warnings, ignore_case=not globs)
+    sources = {source.real_path: source for source in found}
     report.files = len(sources)
     if not sources:
         raise CorpusSearchError(f"no files matching {' '.join(patterns)} under {' '.join(roots)}")
@@ -244,7 +247,7 @@ def build_index(
     try:
         os.makedirs(index_dir, exist_ok=True)
         choice = _DictChoice(new_dict, drop_user_dict)
-        _update(index_dir, roots, sources, report, encoding, rebuild, choice, workers, progress)
+        _update(index_dir, (roots, globs), sources, report, encoding, rebuild, choice, workers, progress)
         own = {
             entry["path"]: entry["fields"] for entry in _load_manifest(index_dir)["files"].values() if "fields" in entry
         }
@@ -269,7 +272,7 @@ class _DictChoice:
 
 def _update(
     index_dir: str,
-    roots: list[str],
+    run: tuple[list[str], list[str]],
     sources: dict[str, SourceFile],
     report: IndexReport,
     encoding: str | None,
@@ -280,6 +283,7 @@ def _update(
 ) -> None:
     from whoosh import index as whoosh_index
 
+    roots, globs = run  # what this run was given: kept in the manifest for `cs index` with no paths
     stored_dict = _read_stored_dict(index_dir)
     wanted_dict = None if choice.drop else choice.new.data if choice.new else stored_dict
     wanted_sha256 = None if wanted_dict is None else hashlib.sha256(wanted_dict).hexdigest()
@@ -313,14 +317,17 @@ def _update(
         }
     wanted_paths = {source.path for source in sources.values()}
     gone = sorted(indexed_paths - wanted_paths)
-    if not fresh and not to_check and not gone and manifest["roots"] == roots and wanted_dict == stored_dict:
+    same_run = manifest["roots"] == roots and manifest.get("globs", []) == globs
+    if not fresh and not to_check and not gone and same_run and wanted_dict == stored_dict:
         return
     if dictionary is None and wanted_dict is not None:
         dictionary = parse_user_dict(wanted_dict, os.path.join(index_dir, USER_DICT))
 
     words = dictionary.words if dictionary else ()
     use_user_words(words)  # before the workers fork, and for big files analysed in this process
-    plan = _Plan(index_dir, roots, manifest, sources, to_check, gone, indexed_paths, fresh, dictionary, stored_dict)
+    plan = _Plan(
+        index_dir, roots, globs, manifest, sources, to_check, gone, indexed_paths, fresh, dictionary, stored_dict
+    )
     with _worker_pool(to_check, workers, words) as pool:
         _write(ix, plan, report, encoding, pool, progress)
 
@@ -331,6 +338,7 @@ class _Plan:
 
     index_dir: str
     roots: list[str]
+    globs: list[str]
     manifest: dict
     sources: dict[str, SourceFile]
     to_check: list[SourceFile]
@@ -424,6 +432,10 @@ def _write(
         raise
     remove_unused(plan.index_dir, _segment_ids(plan.index_dir))
     manifest["roots"] = plan.roots
+    if plan.globs:
+        manifest["globs"] = plan.globs
+    else:
+        manifest.pop("globs", None)
     if plan.dictionary:
         manifest["user_dict"] = {"sha256": plan.dictionary.sha256, "words": len(plan.dictionary.words)}
     else:
@@ -719,11 +731,13 @@ def index_info(index_dir: str = DEFAULT_INDEX) -> IndexInfo:
     )
 
 
-def index_roots(index_dir: str = DEFAULT_INDEX) -> list[str]:
-    """The paths the index was last built from (none when there is no index yet)."""
+def last_run(index_dir: str = DEFAULT_INDEX) -> tuple[list[str], list[str]]:
+    """The paths the index was last built from and the globs that run was given (none when there is
+    no index yet; no globs: every kind)."""
     if not os.path.exists(os.path.join(index_dir, MANIFEST)):
-        return []
-    return list(_load_manifest(index_dir)["roots"])
+        return [], []
+    manifest = _load_manifest(index_dir)
+    return list(manifest["roots"]), list(manifest.get("globs", []))
 
 
 def open_parts(index_dir: str, reader) -> list[tuple[Part, int, object]]:
