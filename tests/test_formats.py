@@ -211,6 +211,18 @@ def test_html_tei_docx_and_epub_read_what_a_reader_sees(tmp_path):
     assert document.fields == {"title": "題", "author": "甲; 乙", "date": "1632"}
 
 
+def test_a_tei_footnote_is_a_paragraph_after_the_sentence_it_interrupts():
+    """As CBETA marks its collation notes: the sentence reads on across the note's anchor, and the note
+    (blocks inside it included) is its own paragraph after it; an inline note stays in the sentence."""
+    tei = (
+        '<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><p>學而時習之，<note place="foot text" type="orig">'
+        '〔習〕－【宋】</note><note type="mod">〔習〕<p>校</p>－【元】</note>不亦說乎<note place="inline">說音悅'
+        "</note>。</p><p>有朋自遠方來</p></body></text></TEI>"
+    )
+    document = extract("a.xml", tei.encode())
+    assert document.text == "學而時習之，不亦說乎說音悅。\n〔習〕－【宋】\n〔習〕校－【元】\n有朋自遠方來"
+
+
 def test_a_docx_keeps_its_tables_and_line_breaks_in_reading_order(tmp_path):
     import docx
 

@@ -53,6 +53,8 @@ class Vocabulary:
     skipped: Callable[[object, str], bool]  # (element, local name) → its text and its children's are not text
     text_in: frozenset[str] | None = None  # only text inside these elements counts; None: all text
     spaces: frozenset[str] = frozenset()  # empty elements that stand for a space (Word's tab)
+    # (element, local name) → its text is set aside: a paragraph of its own after the one it sits in
+    aside: Callable[[object, str], bool] = lambda element, name: False
 
 
 def local_name(element) -> str | None:
@@ -84,7 +86,14 @@ def _tei_skipped(element, name: str) -> bool:
     return name in {"sic", "orig", "abbr"} and parent is not None and local_name(parent) == "choice"
 
 
-TEI = Vocabulary(blocks=frozenset(_TEI_BLOCKS.split()), skipped=_tei_skipped)
+def _tei_aside(element, name: str) -> bool:
+    """A note that is not printed inline (a footnote, a margin or an editor's note: CBETA's
+    `place="foot text"` and `type="mod"`) is not part of the sentence its anchor interrupts; an
+    inline note (`place="inline"`, the interlinear commentary of classical texts) is."""
+    return name == "note" and "inline" not in (element.get("place") or "").split()
+
+
+TEI = Vocabulary(blocks=frozenset(_TEI_BLOCKS.split()), skipped=_tei_skipped, aside=_tei_aside)
 
 
 def collapsed(text: str) -> str:
@@ -93,41 +102,57 @@ def collapsed(text: str) -> str:
 
 
 def paragraphs(root, vocabulary: Vocabulary) -> list[str]:
-    """The paragraphs of an element's text, walked without recursion (no depth limit to meet)."""
+    """The paragraphs of an element's text, walked without recursion (no depth limit to meet).
+
+    An element the vocabulary sets aside (a TEI footnote) is one paragraph, blocks inside it included,
+    placed after the paragraph it sits in; that paragraph reads on across it.
+    """
     from lxml import etree
 
     found: list[str] = []
     current: list[str] = []
+    aside: list[str] = []  # the text of the element set aside that the walk is in
+    waiting: list[str] = []  # paragraphs set aside, for after the current one
 
     def flush() -> None:
-        text = collapsed("".join(current))
-        if text:
-            found.append(text)
+        for text in (collapsed("".join(current)), *waiting):
+            if text:
+                found.append(text)
         current.clear()
+        waiting.clear()
 
     text_in, every_text = vocabulary.text_in, vocabulary.text_in is None
-    skip_depth = 0
+    skip_depth = aside_depth = 0
     for event, element in etree.iterwalk(root, events=("start", "end")):
         name = local_name(element)
         if event == "start":
             if skip_depth or name is None or vocabulary.skipped(element, name):
                 skip_depth += 1
                 continue
-            if name in vocabulary.blocks:
+            if aside_depth or vocabulary.aside(element, name):
+                aside_depth += 1
+            elif name in vocabulary.blocks:
                 flush()
+            into = aside if aside_depth else current
             if name in vocabulary.spaces:
-                current.append(" ")
+                into.append(" ")
             if element.text and (every_text or name in text_in):
-                current.append(element.text)
+                into.append(element.text)
             continue
         if skip_depth:
             skip_depth -= 1
             if skip_depth:
                 continue
+        elif aside_depth:
+            aside_depth -= 1
+            if not aside_depth:
+                waiting.append(collapsed("".join(aside)))
+                aside.clear()
         elif name in vocabulary.blocks:
             flush()
+        into = aside if aside_depth else current
         if element.tail and element is not root and (every_text or local_name(element.getparent()) in text_in):
-            current.append(element.tail)  # (inside a text element, the text after an unresolved entity)
+            into.append(element.tail)  # (inside a text element, the text after an unresolved entity)
     flush()
     return found
 
