@@ -146,6 +146,27 @@ def test_the_bom_comes_with_excel_only(seeds_index, command):
     assert raw(plain).endswith("\r\n") and "\r\n" in raw(plain)[: raw(plain).index("\n") + 1]  # CRLF, RFC 4180
 
 
+def test_excel_never_runs_a_cell_as_a_formula_and_csv_keeps_the_data(tmp_path):
+    """A corpus line that Excel would read as a formula gets a `'` first under --excel (OWASP's advice
+    on CSV injection); numbers stay numbers, and --csv is the text exactly."""
+    lines = ['=HYPERLINK("http://example.com","点击")', "+号开头", "-负号开头", "@提到", "平常的行"]
+    (tmp_path / "in").mkdir()
+    for number, line in enumerate(lines):  # a file each, so that each is a hit of its own
+        (tmp_path / "in" / f"{number}.txt").write_text(line + "\n", encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    assert run("index", str(tmp_path / "in"), "--index", index_dir, "-q").exit_code == 0
+    plain = run("search", "开头 OR 点击 OR 提到 OR 平常", "-n", "0", "--csv", "--index", index_dir)
+    excel = run("search", "开头 OR 点击 OR 提到 OR 平常", "-n", "0", "--excel", "--index", index_dir)
+    rows = {Path(row["path"]).stem: row for row in csv_table(plain)[1]}
+    inert = {Path(row["path"]).stem: row for row in csv.DictReader(io.StringIO(raw(excel)[1:], newline=""))}
+    assert rows.keys() == inert.keys() == {str(number) for number in range(len(lines))}
+    for name, row in rows.items():
+        assert row["text"] == lines[int(name)]
+        formula = row["text"].startswith(("=", "+", "-", "@", "\t"))
+        assert inert[name]["text"] == ("'" if formula else "") + row["text"]
+        assert (inert[name]["line"], inert[name]["score"]) == (row["line"], row["score"])
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 @pytest.mark.parametrize("flags", [("--csv", "--json"), ("--json", "--excel")])
 def test_csv_with_json_is_a_usage_error(seeds_index, command, flags):

@@ -8,6 +8,11 @@ without a BOM; the form `excel` (`--excel`) starts with a BOM, which Excel needs
 it, it guesses the ANSI code page and shows Chinese as mojibake), and which pandas, R's read.csv, csvkit,
 cut and sort would take as part of the first column's name.
 
+Under `excel` a text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a `'`
+first, as OWASP's "CSV Injection" advice has it: Excel would otherwise run it as a formula, and the text
+comes from files of anywhere (`=HYPERLINK(…)` in a corpus is a link the user did not write). Excel shows
+that `'`; numbers are left as they are. Plain `csv` is never changed: it is the data, for programs.
+
 One row per record, with these columns (the numbers rounded as `--json` rounds them):
 
 - search: `path, line, score, text, matches`: one row per hit, as `--json`; `matches` is the texts of
@@ -41,6 +46,7 @@ from typing import TextIO
 from .model import Collocate, Concordance, Dispersion, FileCount, GroupCount, Hit
 
 FORMS = ("csv", "excel")  # the forms written here; `excel` is CSV with a BOM
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes Excel read a cell as a formula
 MATCH_JOINER = " | "
 
 HIT_COLUMNS = ("path", "line", "score", "text", "matches")
@@ -58,6 +64,7 @@ def write_table(rows: Iterable[Row], columns: Sequence[str], stream: TextIO, for
     """Write the header and the rows as CSV (`csv`, or `excel` with a BOM first); returns the rows written."""
     if form == "excel":
         stream.write("\ufeff")
+        rows = ({name: _inert(value) for name, value in row.items()} for row in rows)
     writer = csv.DictWriter(stream, fieldnames=list(columns), restval="")
     writer.writeheader()
     written = 0
@@ -65,6 +72,11 @@ def write_table(rows: Iterable[Row], columns: Sequence[str], stream: TextIO, for
         writer.writerow(row)
         written += 1
     return written
+
+
+def _inert(value: object) -> object:
+    """A text that Excel would run as a formula, with a `'` first; anything else as it is."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def hit_row(hit: Hit, context: bool = False) -> dict[str, object]:
