@@ -81,6 +81,12 @@ def _array_bytes(values: list[int]) -> bytes:
     return array("I", values).tobytes()
 
 
+def _code_points(text: str):
+    import numpy as np  # here: `cs index` with nothing to do never needs it
+
+    return np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+
+
 def block_document(block: Block) -> tuple[dict, BlockPiece]:
     """The Whoosh document of a block (what is stored and the per-block columns), and what its suffix
     array part keeps of it.
@@ -91,7 +97,8 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
     words = segment(block.normalized)
     counts = word_counts(words)
     folded, lookahead = fold(block.normalized), fold(block.lookahead)
-    differ = [offset for offset, (a, b) in enumerate(zip(block.normalized, folded, strict=True)) if a != b]
+    normalized_points, folded_points = _code_points(block.normalized), _code_points(folded)
+    differ = (normalized_points != folded_points).nonzero()[0]
     document = {
         "path": block.path,
         "number": block.number,
@@ -105,8 +112,8 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
     piece = BlockPiece(
         path=block.path,
         folded=folded,
-        diff_at=differ,
-        diff_char="".join(block.normalized[offset] for offset in differ),
+        diff_at=differ.tolist(),
+        diff_char=normalized_points[differ].tobytes().decode("utf-32-le", errors="surrogatepass"),
         flags=word_flags(block.normalized, lookahead, words),
         norm_starts=block.norm_starts,
         lines=block.lines,
