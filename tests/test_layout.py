@@ -14,7 +14,19 @@ ALLOWED = {
     "normalize": {"markup"},  # markup is removed before a marked file's text is normalised
     "loader": {"markup", "normalize", "errors"},
     "analysis": {"normalize"},  # one definition of Han (normalize.HAN_RANGES) for jieba and the text
-    "store": {"analysis", "formats", "loader", "markup", "metadata", "segment", "userdict", "variants", "errors"},
+    "store": {
+        "analysis",
+        "formats",
+        "loader",
+        "markup",
+        "metadata",
+        "segment",
+        "userdict",
+        "variants",
+        "workers",
+        "errors",
+    },
+    "workers": {"analysis"},  # the worker processes of `cs index`
     "formats": {"archives", "errors", "loader", "markup", "pdftext", "xmldocs"},  # a file's bytes → its text
     "xmldocs": {"errors", "loader"},  # HTML, XHTML, TEI → paragraphs and fields; safe XML parsing
     "archives": {"errors", "xmldocs"},  # DOCX, EPUB: zip members read within limits

@@ -122,8 +122,7 @@ def test_ctrl_c_stops_at_once_and_keeps_the_index(kill_corpus, seeds_dir, tmp_pa
 HALF_SENT = """
 import gc, os, struct, sys, time
 from multiprocessing.queues import SimpleQueue
-from corpus_search.loader import SourceFile
-from corpus_search.store import _worker_pool
+from corpus_search.workers import worker_pool
 
 def half_a_result(flag):
     # The executor's result pipe, found in this worker: the first bytes of a 10 MB result go in,
@@ -134,9 +133,8 @@ def half_a_result(flag):
     time.sleep(60)
 
 flag = sys.argv[1]
-sources = [SourceFile(str(n), str(n), 1, 0) for n in range(2)]
 try:
-    with _worker_pool(sources, 2) as pool:
+    with worker_pool(2) as pool:
         pool.submit(half_a_result, flag)
         while not os.path.exists(flag):
             time.sleep(0.01)

@@ -1,8 +1,8 @@
 """The index on disk: a Whoosh index of passages plus a manifest of the files it was built from.
 
-(Over 400 lines because it holds both sides of the index's life: the write path — plan, worker pool,
-one commit, segment merges — and the checks every open makes. The write path is the part to move into a
-module of its own next; the part files' format itself lives in segment.py.)
+(Over 400 lines because it holds both sides of the index's life: the write path — plan, one commit,
+segment merges — and the checks every open makes. The write path is the part to move into a module of
+its own next; the worker processes are in workers.py, the part files' format in segment.py.)
 
 `build_index` makes the index mirror the given paths: new and changed files are (re)indexed, files that
 are gone are removed, and a file whose size and modification time are unchanged is not even read. A
@@ -26,8 +26,6 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
-import sys
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import metadata
-from .analysis import UserWord, segment, use_user_words, word_counts, word_flags
+from .analysis import segment, use_user_words, word_counts, word_flags
 from .errors import CorpusSearchError
 from .formats import DEFAULT_GLOBS, extract
 from .loader import Block, SourceFile, blocks_from_text, find_files
@@ -43,6 +41,7 @@ from .markup import encode_block_markup
 from .segment import BlockPiece, Part, PartBuilder, part_files, remove_unused
 from .userdict import UserDict, parse_user_dict, read_user_dict
 from .variants import fold
+from .workers import worker_pool
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -335,7 +334,8 @@ def _update(
     plan = _Plan(
         index_dir, roots, globs, manifest, sources, to_check, gone, indexed_paths, fresh, dictionary, stored_dict
     )
-    with _worker_pool(to_check, workers, words) as pool:
+    count = min(workers or os.cpu_count() or 1, MAX_WORKERS, sum(source.size <= BIG_FILE for source in to_check))
+    with worker_pool(count, words) as pool:
         _write(ix, plan, report, encoding, pool, progress)
 
 
@@ -573,59 +573,6 @@ def _writer(ix):
         raise CorpusSearchError(f"another cs index is updating {ix.storage.folder}; wait for it to finish") from None
 
 
-@contextlib.contextmanager
-def _worker_pool(
-    sources: list[SourceFile], workers: int | None, words: tuple[UserWord, ...] = ()
-) -> Iterator[ProcessPoolExecutor | None]:
-    """Worker processes for the files to analyse, or None when one process will do.
-
-    Started (all of them: the fork start method launches the whole pool on the first task) before the
-    index's write lock is taken, so that no worker holds the lock's file: a worker outliving a killed
-    `cs index` must not keep the next one out. Workers die with their parent, and on Ctrl-C or an
-    error they are killed at once; the executor copes with dead workers, where multiprocessing.Pool
-    can wait forever on a queue lock a killed worker held.
-    """
-    count = min(workers or os.cpu_count() or 1, MAX_WORKERS, sum(source.size <= BIG_FILE for source in sources))
-    if count <= 1:
-        yield None
-        return
-    import multiprocessing  # here, not at the top: `cs search` never needs it
-    from concurrent.futures import ProcessPoolExecutor
-
-    executor = ProcessPoolExecutor(
-        count, mp_context=multiprocessing.get_context("fork"), initializer=_prepare_worker, initargs=(words,)
-    )
-    try:
-        executor.submit(int).result()
-        yield executor
-    except BaseException:
-        # Kill first, then let the executor see its broken pool and fail the pending futures. No future
-        # may be cancelled before that: Python 3.11 raises InvalidStateError in the executor's
-        # thread when it fails a cancelled future and prints its traceback (fixed in 3.12, CPython gh-107219).
-        _kill_workers(executor)
-        executor.shutdown(wait=True)
-        raise
-    executor.shutdown()
-
-
-def _kill_workers(executor: ProcessPoolExecutor) -> None:
-    """Kill the pool's workers and close this process's end of their result pipe once they are dead.
-
-    A worker killed halfway through sending a result (an analysed file is megabytes) leaves the
-    executor's manager thread waiting in recv() for the rest of the message; while this process still
-    holds a write end of that pipe, the rest never comes and no EOF either, so shutdown() waited for
-    ever (a Ctrl-C hung, rarely, in CI; CPython 3.11 to 3.13 alike). With every writer gone, recv()
-    fails, the manager sees a broken pool and ends.
-    """
-    from multiprocessing.connection import wait
-
-    workers = list((executor._processes or {}).values())
-    for process in workers:
-        process.kill()
-    wait([process.sentinel for process in workers], timeout=10)
-    executor._result_queue._writer.close()
-
-
 def _analyse_all(
     sources: list[SourceFile], known: dict[str, dict], encoding: str | None, pool: ProcessPoolExecutor | None
 ) -> Iterator[_Analysed]:
@@ -639,7 +586,7 @@ def _analyse_all(
     else:
         # Not pool.map: it submits every file at once, so analysed files pile up in memory while this
         # process writes (1.8 GB at 16x the corpus), and it cancels the futures left when Ctrl-C ends
-        # it (see _worker_pool). A few files in flight per worker keep the workers busy.
+        # it (see workers.worker_pool). A few files in flight per worker keep the workers busy.
         ahead: collections.deque = collections.deque()
         for item in arguments:
             if len(ahead) >= AHEAD:
@@ -653,21 +600,6 @@ def _analyse_all(
 
 def _analyse_star(arguments: tuple) -> _Analysed:
     return _analyse(*arguments)
-
-
-def _prepare_worker(words: tuple[UserWord, ...] = ()) -> None:
-    """Workers segment with the user dictionary's words and leave Ctrl-C to the parent, which stops
-    them and keeps the previous index; on Linux they are also killed when the parent dies (kill -9),
-    instead of running on as orphans."""
-    use_user_words(words)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent died before prctl took effect
-            os._exit(1)
 
 
 def _open_whoosh(index_dir: str):
