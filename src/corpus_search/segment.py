@@ -56,6 +56,18 @@ _SUFFIX = ".seg"
 _NAME = re.compile(r"cs-(.+)-(\d+)\.seg\Z")
 
 
+def differences(normalized: str, folded: str) -> tuple[list[int], str]:
+    """Where folding changed a character of a block (`diff_at`) and the character as normalised there
+    (`diff_char`): what Part.normalized puts back."""
+    normalized_points = _code_points(normalized)
+    at = (normalized_points != _code_points(folded)).nonzero()[0]
+    return at.tolist(), normalized_points[at].tobytes().decode("utf-32-le", errors="surrogatepass")
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+
+
 @dataclass(slots=True)
 class BlockPiece:
     """What a part keeps of one block: its folded normalised text, where normalising and folding differ,
@@ -159,7 +171,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
             flags.append(b"\0")
             at += 1
     text = "".join(pieces)
-    points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32).copy()
+    points = _code_points(text).copy()
     points[np.asarray(separators, dtype=np.int64)] = SEPARATOR
     alphabet, codes = _dense_codes(points)
     suffixes = divsufsort(codes) if len(codes) else np.zeros(0, dtype=np.int32)

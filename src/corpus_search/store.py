@@ -38,7 +38,7 @@ from .errors import CorpusSearchError
 from .formats import DEFAULT_GLOBS, extract
 from .loader import Block, SourceFile, blocks_from_text, find_files
 from .markup import encode_block_markup
-from .segment import BlockPiece, Part, PartBuilder, part_files, remove_unused
+from .segment import BlockPiece, Part, PartBuilder, differences, part_files, remove_unused
 from .userdict import UserDict, parse_user_dict, read_user_dict
 from .variants import fold
 from .workers import worker_pool
@@ -80,12 +80,6 @@ def _array_bytes(values: list[int]) -> bytes:
     return array("I", values).tobytes()
 
 
-def _code_points(text: str):
-    import numpy as np  # here: `cs index` with nothing to do never needs it
-
-    return np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
-
-
 def block_document(block: Block) -> tuple[dict, BlockPiece]:
     """The Whoosh document of a block (what is stored and the per-block columns), and what its suffix
     array part keeps of it.
@@ -96,8 +90,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
     words = segment(block.normalized)
     counts = word_counts(words)
     folded, lookahead = fold(block.normalized), fold(block.lookahead)
-    normalized_points, folded_points = _code_points(block.normalized), _code_points(folded)
-    differ = (normalized_points != folded_points).nonzero()[0]
+    diff_at, diff_char = differences(block.normalized, folded)
     document = {
         "path": block.path,
         "number": block.number,
@@ -111,8 +104,8 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
     piece = BlockPiece(
         path=block.path,
         folded=folded,
-        diff_at=differ.tolist(),
-        diff_char=normalized_points[differ].tobytes().decode("utf-32-le", errors="surrogatepass"),
+        diff_at=diff_at,
+        diff_char=diff_char,
         flags=word_flags(block.normalized, lookahead, words),
         norm_starts=block.norm_starts,
         lines=block.lines,
@@ -253,7 +246,7 @@ def build_index(
     try:
         os.makedirs(index_dir, exist_ok=True)
         choice = _DictChoice(new_dict, drop_user_dict)
-        _update(index_dir, (roots, globs), sources, report, encoding, rebuild, choice, workers, progress)
+        _update(index_dir, roots, globs, sources, report, encoding, rebuild, choice, workers, progress)
         own = {
             entry["path"]: entry["fields"] for entry in _load_manifest(index_dir)["files"].values() if "fields" in entry
         }
@@ -278,7 +271,8 @@ class _DictChoice:
 
 def _update(
     index_dir: str,
-    run: tuple[list[str], list[str]],
+    roots: list[str],
+    globs: list[str],
     sources: dict[str, SourceFile],
     report: IndexReport,
     encoding: str | None,
@@ -289,7 +283,6 @@ def _update(
 ) -> None:
     from whoosh import index as whoosh_index
 
-    roots, globs = run  # what this run was given: kept in the manifest for `cs index` with no paths
     stored_dict = _read_stored_dict(index_dir)
     wanted_dict = None if choice.drop else choice.new.data if choice.new else stored_dict
     wanted_sha256 = None if wanted_dict is None else hashlib.sha256(wanted_dict).hexdigest()
