@@ -148,3 +148,44 @@ def rezip(path: Path, replace: dict[str, str | bytes]) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in (members | replace).items():
             archive.writestr(name, data)
+
+
+def write_records(path: Path, records: list[dict[str, str]]) -> None:
+    """Records as their kind holds them, by extension: JSON Lines, a JSON array (pretty-printed, so
+    records start on lines of their own), CSV (RFC 4180, written by the csv module), TSV (no quoting:
+    the values must hold no tab and no line break)."""
+    import csv
+    import io
+    import json
+
+    kind = path.suffix
+    if kind == ".jsonl":
+        path.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records), encoding="utf-8")
+    elif kind == ".json":
+        path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        names = list(dict.fromkeys(name for record in records for name in record))
+        if kind == ".tsv":
+            assert not any(set(value) & {"\t", "\n", "\r"} for record in records for value in record.values())
+            lines = ["\t".join(names)] + ["\t".join(record.get(name, "") for name in names) for record in records]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            buffer = io.StringIO(newline="")
+            writer = csv.DictWriter(buffer, names)
+            writer.writeheader()
+            writer.writerows(records)
+            path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+
+
+def record_lines(path: Path, records: list[dict[str, str]]) -> list[int]:
+    """The line where each record written by write_records starts."""
+    if path.suffix == ".json":
+        return [2 + sum(2 + len(record) for record in records[:index]) for index in range(len(records))]
+    if path.suffix == ".jsonl":
+        return [index + 1 for index in range(len(records))]
+    line, found = 2, []  # after the header row
+    for record in records:
+        found.append(line)
+        line += sum(value.count("\n") for value in record.values())  # \r\n inside a value counts once
+        line += 1
+    return found

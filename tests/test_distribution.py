@@ -162,7 +162,7 @@ def test_a_near_pair_counts_once_in_count_and_plot(seeds_index):
 
 
 def test_a_group_of_several_files_sums_them_and_lays_their_texts_end_to_end(oracle, sample_searcher):
-    def folder(path: str) -> str:
+    def folder(path: str, record: int = -1) -> str:
         return path.rsplit("/", 2)[-2]
 
     result = sample_searcher.run("明月")

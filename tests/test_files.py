@@ -147,7 +147,7 @@ def test_nothing_readable_is_an_error(tmp_path, monkeypatch):
 def test_no_matching_files_is_an_error(tmp_path):
     make_tree(tmp_path, {"a.log": "字".encode(), "metadata.csv": b"path,title\na.log,x\n"})
     result = index(tmp_path)
-    every = "*.txt *.md *.html *.htm *.docx *.epub *.xml *.pdf"
+    every = "*.txt *.md *.html *.htm *.docx *.epub *.xml *.pdf *.jsonl *.json *.csv *.tsv"  # not metadata.csv
     assert (result.exit_code, result.stderr) == (2, f"cs: no files matching {every} under {tmp_path / 'in'}\n")
     result = index(tmp_path, "--glob", "*.pdf")
     assert (result.exit_code, result.stderr) == (2, f"cs: no files matching *.pdf under {tmp_path / 'in'}\n")

@@ -27,6 +27,7 @@ from documents import (
     write_html,
     write_markdown,
     write_pdf,
+    write_records,
     write_tei,
 )
 from test_cli import run
@@ -65,6 +66,10 @@ def write_every_format(folder: Path, text: str) -> dict[str, Path]:
     write_epub(files[".epub"], [paragraphs[:third], paragraphs[third : 2 * third], paragraphs[2 * third :]], FIELDS)
     write_tei(files[".xml"], paragraphs, FIELDS, HEADER_ONLY)
     write_pdf(files[".pdf"], pdf_pages(paragraphs))
+    for kind in (".jsonl", ".json", ".csv", ".tsv"):  # the whole text as one record's text field
+        files[kind] = folder / f"same{kind}"
+        whole = " ".join(text.split()) if kind == ".tsv" else text  # TSV holds no line break
+        write_records(files[kind], [{"id": "1", "text": whole} | FIELDS])
     return files
 
 
@@ -79,7 +84,9 @@ def same_text(tmp_path_factory) -> tuple[Path, dict[str, Path], str]:
     return folder, files, index_dir
 
 
-@pytest.mark.parametrize("extension", [".md", ".html", ".docx", ".epub", ".xml", ".pdf"])
+@pytest.mark.parametrize(
+    "extension", [".md", ".html", ".docx", ".epub", ".xml", ".pdf", ".jsonl", ".json", ".csv", ".tsv"]
+)
 def test_every_format_reads_back_to_the_text_that_was_written(same_text, extension):
     _, files, _ = same_text
     written = normalize(original_text()).text
@@ -134,8 +141,11 @@ def hits(index_dir: str, *args: str) -> list[dict]:
 def test_json_names_the_unit_of_line_and_carries_each_files_fields(same_text):
     _, _, index_dir = same_text
     found = {Path(hit["path"]).suffix: hit for hit in hits(index_dir, "滚滚长江东逝水")}
-    assert set(found) == {".txt", ".md", ".html", ".docx", ".epub", ".xml", ".pdf"}
-    assert [found[kind].get("unit") for kind in (".txt", ".md", ".pdf")] == [None, None, "page"]
+    assert set(found) == {".txt", ".md", ".html", ".docx", ".epub", ".xml", ".pdf", ".jsonl", ".json", ".csv", ".tsv"}
+    assert [found[kind].get("unit") for kind in (".txt", ".md", ".pdf", ".csv")] == [None, None, "page", "record"]
+    for kind in (".jsonl", ".json", ".csv", ".tsv"):  # the one record's line, its other fields
+        assert (found[kind]["line"], found[kind]["unit"]) == ({".jsonl": 1}.get(kind, 2), "record")
+        assert found[kind]["meta"] == {"id": "1"} | FIELDS
     assert {found[kind]["unit"] for kind in (".html", ".docx", ".epub", ".xml")} == {"paragraph"}
     assert found[".txt"].get("meta") is None and found[".pdf"].get("meta") is None
     assert found[".md"]["meta"] == FIELDS | {"note": FRONT_ONLY}
@@ -154,7 +164,8 @@ def test_json_names_the_unit_of_line_and_carries_each_files_fields(same_text):
 def test_where_and_count_by_read_the_fields_of_every_format(same_text):
     _, _, index_dir = same_text
     kept = hits(index_dir, "滚滚长江东逝水", "--where", "author=罗贯中", "--where", "date>=2001")
-    assert sorted(Path(hit["path"]).suffix for hit in kept) == sorted([".md", ".html", ".docx", ".epub", ".xml"])
+    with_fields = [".md", ".html", ".docx", ".epub", ".xml", ".jsonl", ".json", ".csv", ".tsv"]
+    assert sorted(Path(hit["path"]).suffix for hit in kept) == sorted(with_fields)
 
 
 def test_a_hit_in_the_third_paragraph_or_page_has_line_3(tmp_path):
@@ -293,11 +304,11 @@ def test_index_takes_every_format_by_default_and_glob_narrows(tmp_path):
     (folder / "notes.log").write_text("滚滚长江东逝水", encoding="utf-8")
     index_dir = str(tmp_path / "index")
     result = run("index", str(folder), "--index", index_dir)
-    assert result.stderr.startswith("8 files (8 added, 0 updated, 0 removed, 0 unchanged)")
+    assert result.stderr.startswith("12 files (12 added, 0 updated, 0 removed, 0 unchanged)")  # no metadata.csv
     found = run("search", "浪花", "-l", "--index", index_dir).stdout.split()
     assert {Path(path).name for path in found} == {f"same{glob[1:]}" for glob in DEFAULT_GLOBS}
     narrowed = run("index", str(folder), "--index", index_dir, "--glob", "*.pdf")
-    assert narrowed.stderr.startswith("1 files (0 added, 0 updated, 7 removed, 1 unchanged)")
+    assert narrowed.stderr.startswith("1 files (0 added, 0 updated, 11 removed, 1 unchanged)")
     assert run("search", "浪花", "-l", "--index", index_dir).stdout == f"{folder / 'same.pdf'}\n"
 
     shutil.copy(files[".txt"], folder / "LOUD.TXT")  # the default takes an extension in any case
@@ -307,11 +318,11 @@ def test_index_takes_every_format_by_default_and_glob_narrows(tmp_path):
     again = run("index", "--index", index_dir)  # no PATHS: the last run's paths and globs
     assert again.stderr.startswith("3 files (1 added, 0 updated, 0 removed, 2 unchanged)")
     every = run("index", str(folder), "--index", index_dir)
-    assert every.stderr.startswith("10 files (7 added, 0 updated, 0 removed, 3 unchanged)")
+    assert every.stderr.startswith("14 files (11 added, 0 updated, 0 removed, 3 unchanged)")
     assert folder / "LOUD.TXT" in {
         Path(path) for path in run("search", "浪花", "-l", "--index", index_dir).stdout.split()
     }
-    assert run("index", "--index", index_dir).stderr.startswith("10 files (0 added")
+    assert run("index", "--index", index_dir).stderr.startswith("14 files (0 added")
 
 
 def test_searching_documents_imports_none_of_their_readers(same_text):
@@ -328,7 +339,7 @@ def test_searching_documents_imports_none_of_their_readers(same_text):
     )
     env = {key: value for key, value in os.environ.items() if key != "CS_INDEX"}
     output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True)
-    assert output.stdout == "0 7\n0 7\n[]\n"
+    assert output.stdout == "0 11\n0 11\n[]\n"  # one hit in each of the 11 files
 
 
 def test_html_is_decoded_by_its_meta_charset_or_detected_like_text():

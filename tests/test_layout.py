@@ -27,7 +27,8 @@ ALLOWED = {
         "errors",
     },
     "workers": {"analysis"},  # the worker processes of `cs index`
-    "formats": {"archives", "errors", "loader", "markup", "pdftext", "xmldocs"},  # a file's bytes → its text
+    "formats": {"archives", "errors", "loader", "markup", "pdftext", "records", "xmldocs"},  # a file's bytes → its text
+    "records": {"errors", "metadata"},  # JSON Lines, JSON, CSV, TSV → records: text, line, fields
     "xmldocs": {"errors", "loader"},  # HTML, XHTML, TEI → paragraphs and fields; safe XML parsing
     "archives": {"errors", "xmldocs"},  # DOCX, EPUB: zip members read within limits
     "pdftext": {"errors"},  # PDF → pages, in a bounded child process
@@ -81,7 +82,7 @@ ALLOWED = {
 # behind the modules that read documents (which import them only when a file of that kind is read).
 THIRD_PARTY = {
     "whoosh": {"store"},
-    "numpy": {"segment", "store", "reader", "matching", "ranking", "search"},
+    "numpy": {"segment", "store", "reader", "matching", "ranking", "search", "distribution"},
     "pydivsufsort": {"segment"},
     "lxml": {"xmldocs"},
     "pdfminer": {"pdftext"},

@@ -69,7 +69,7 @@ def test_real_files_cut_into_bounded_passages(corpus_dir):
 
 def test_find_files_walks_in_order_and_skips_other_names(tmp_path):
     (tmp_path / "b").mkdir()
-    for name in ["b/2.txt", "a.txt", "b/1.txt", "c.md", "b/d.pdf", "metadata.csv"]:
+    for name in ["b/2.txt", "a.txt", "b/1.txt", "c.md", "b/d.pdf", "notes.log"]:
         (tmp_path / name).write_text("字", encoding="utf-8")
     found = [source.path for source in find_files([str(tmp_path)])]
     assert found == [str(tmp_path / "a.txt"), str(tmp_path / "b" / "1.txt"), str(tmp_path / "b" / "2.txt")]

@@ -16,6 +16,7 @@ from corpus_search.normalize import is_han, normalize, to_script
 from corpus_search.query import parse
 from corpus_search.search import Searcher
 from corpus_search.variants import fold
+from documents import write_records
 
 
 @pytest.fixture(scope="session")
@@ -220,9 +221,13 @@ def test_segments_are_merged_and_still_answer_as_a_fresh_build(corpus_dir, tmp_p
     heads = [read_text(str(path))[:8000] for path in novels]
     for number, head in enumerate(heads):
         (texts / f"{number}.txt").write_text(head, encoding="utf-8")
+    records = [heads[0][at : at + 2600] for at in range(0, 7800, 2600)]  # a dataset: its records end where they did
+    for number, head in enumerate(heads):  # the first segment holds the most documents, so is never merged
+        (texts / f"{number}-again.txt").write_text(head[::-1], encoding="utf-8")
     updated = str(tmp_path / "updated")
     build_index([str(texts)], updated)
-    counts = []
+    write_records(texts / "r.jsonl", [{"text": text, "n": str(number)} for number, text in enumerate(records)])
+    counts = []  # the dataset comes in a segment of 3 documents, fewer than the first: it is merged
     for step in range(10):
         name = texts / f"{step % len(heads)}.txt"
         name.write_text(name.read_text(encoding="utf-8") + f"\n第{step}次：宝玉道，明月不知风雨。\n", encoding="utf-8")
@@ -233,3 +238,12 @@ def test_segments_are_merged_and_still_answer_as_a_fresh_build(corpus_dir, tmp_p
     fresh = str(tmp_path / "fresh")
     build_index([str(texts)], fresh)
     assert answers(updated) == answers(fresh)
+    folded = [normalize(text).text for text in records]
+    seams = zip(folded, folded[1:], strict=False)
+    across = [left[-k:] + right[:j] for left, right in seams for k in (1, 2, 3) for j in (1, 2, 3)]
+    across = [needle for needle in across if all(map(is_han, needle)) and not any(needle in text for text in folded)]
+    inside = next(text[100:104] for text in folded if all(map(is_han, text[100:104])))
+    with Searcher(updated) as searcher:
+        assert len(across) > 5 and searcher.run(inside, paths=["r.jsonl"]).total >= 1
+        for needle in across:
+            assert searcher.run(f'"{needle}"', paths=["r.jsonl"]).total == 0, needle

@@ -122,6 +122,11 @@ def cli(debug: bool) -> None:
     metavar="FILE",
     help="Metadata table (CSV or JSON Lines: path, fields), besides metadata.csv beside the files; kept.",
 )
+@click.option(
+    "--text-field",
+    metavar="NAME",
+    help="The field that holds a record's text in JSON Lines, JSON, CSV, TSV (default: text, content or body); kept.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 def index(
     paths: tuple[str, ...],
@@ -133,9 +138,11 @@ def index(
     user_dict: str | None,
     no_dict: bool,
     metadata_file: str | None,
+    text_field: str | None,
     quiet: bool,
 ) -> int:
-    """Build or update the index from the files under PATHS (text, Markdown, HTML, DOCX, EPUB, TEI, PDF).
+    """Build or update the index from the files under PATHS (text, Markdown, HTML, DOCX, EPUB, TEI, PDF,
+    JSON Lines, JSON, CSV, TSV).
 
     The index mirrors PATHS: new and changed files are indexed, deleted ones removed, unchanged ones
     skipped. With no PATHS, the paths (and globs) of the last run are indexed again.
@@ -173,6 +180,7 @@ def index(
             drop_user_dict=no_dict,
             progress=progress,
             metadata_file=metadata_file,
+            text_field=text_field,
         )
     except KeyboardInterrupt:
         if progress:
@@ -311,9 +319,7 @@ def _fields(form: str, result) -> dict:
     """The metadata fields a CSV's columns name (every field of the index, in name order)."""
     if form not in ("csv", "excel"):
         return {}
-    from .metadata import field_names
-
-    return {"fields": field_names(result.searcher.metadata())}
+    return {"fields": result.searcher.metadata().names()}
 
 
 def _printer(form: str):
@@ -566,11 +572,12 @@ def info(index_dir: str) -> int:
         click.echo("dict:     none")
     else:
         click.echo(f"dict:     {details.user_dict_words:,} words (sha256 {details.user_dict_sha256[:12]})")
-    from .metadata import field_names
     from .metadata import read as read_metadata
 
-    files = read_metadata(index_dir)
-    click.echo(f"metadata: {len(files):,} files, fields {', '.join(field_names(files))}" if files else "metadata: none")
+    found = read_metadata(index_dir)
+    records = sum(len(fields) for fields in found.records.values())
+    described = f"{len(found.files):,} files" + (f", {records:,} records" if records else "")
+    click.echo(f"metadata: {described}, fields {', '.join(found.names())}" if found else "metadata: none")
     return EXIT_MATCH
 
 

@@ -75,7 +75,7 @@ def _lines(result: SearchResult, path: str, key: PassageKey, width: int) -> Iter
             right[:width],
             occurrence[0].ref,
             shown.has_markup,
-            result.searcher.metadata().get(path),
+            result.searcher.fields(shown.docnum, path),
             unit_of(path),
         )
 

@@ -12,12 +12,15 @@ fields, and a warning; the kind is the file name's extension (any case):
 | `.epub` | paragraphs of the spine documents | paragraph | Dublin Core |
 | `.xml` (TEI only) | paragraphs of `<text>` | paragraph | titleStmt title, author; date |
 | `.pdf` | the text layer, one line per page | page | none |
+| `.jsonl`, `.json`, `.csv`, `.tsv` | each record's text (records.py) | record: its line | its other fields |
 
 A format without lines of its own is written as one line per unit (paragraph or page) joined by `\\n`, so
 the engine's line numbers are paragraph or page numbers, with no change to it, and what a hit shows is
 the paragraph's text (whitespace collapsed: xmldocs.py; pdftext.py). Words wrapped across lines of a PDF
 page, or across pages, are found, because normalising removes the whitespace between CJK characters.
 JSON says which unit a `line` counts with `"unit"` (`unit_of`); for text files it has no such key.
+A file of records is a list of documents rather than one text (`Extracted.records`): each is cut into
+passages on its own, and no match runs from one record into the next (loader.blocks_from_records).
 
 A file that cannot be read as its kind is skipped with one warning naming it and saying why
 (`Extracted.text` is None); the libraries it takes (lxml, pdfminer.six, PyYAML) are imported only here,
@@ -28,14 +31,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import CorpusSearchError
 
+if TYPE_CHECKING:
+    from .records import Record
+
 PAGE = "page"
 PARAGRAPH = "paragraph"
+RECORD = "record"
+RECORD_KINDS = (".jsonl", ".json", ".csv", ".tsv")  # records.py
 UNITS = {".html": PARAGRAPH, ".htm": PARAGRAPH, ".docx": PARAGRAPH, ".epub": PARAGRAPH, ".xml": PARAGRAPH}
-UNITS[".pdf"] = PAGE
-EXTENSIONS = (".txt", ".md", ".html", ".htm", ".docx", ".epub", ".xml", ".pdf")
+UNITS |= {".pdf": PAGE} | {kind: RECORD for kind in RECORD_KINDS}
+EXTENSIONS = (".txt", ".md", ".html", ".htm", ".docx", ".epub", ".xml", ".pdf", *RECORD_KINDS)
 DEFAULT_GLOBS = tuple(f"*{extension}" for extension in EXTENSIONS)  # what `cs index` takes without --glob
 
 # YAML front matter: `---` on the first line, up to a line of `---` or `...` (as Jekyll and Hugo read it).
@@ -45,11 +54,13 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 @dataclass(frozen=True, slots=True)
 class Extracted:
-    """A file's text (None when it is skipped), its own metadata fields, and one warning about it."""
+    """A file's text (None when it is skipped), its own metadata fields, and one warning about it; a
+    file of records has its records instead of fields, and its text is theirs joined (for its size)."""
 
     text: str | None
     fields: dict[str, str] | None = None
     warning: str | None = None
+    records: list[Record] | None = None
 
 
 def extension(path: str) -> str:
@@ -63,11 +74,14 @@ def unit_of(path: str) -> str | None:
     return UNITS.get(extension(path))
 
 
-def extract(path: str, data: bytes, encoding: str | None = None) -> Extracted:
-    """The text to index of a file of bytes, by its extension; `encoding` forces the decoding of text
-    and HTML (XML-based formats say their own encoding)."""
+def extract(path: str, data: bytes, encoding: str | None = None, text_field: str | None = None) -> Extracted:
+    """The text to index of a file of bytes, by its extension; `encoding` forces the decoding of text,
+    HTML and records (XML-based formats say their own encoding); `text_field` names the field of a
+    record that is its text (records.py)."""
     kind = extension(path)
     try:
+        if kind in RECORD_KINDS:
+            return _records(path, data, encoding, kind, text_field)
         if kind == ".pdf":
             return _pdf(path, data)
         if kind in (".docx", ".epub", ".xml"):
@@ -132,6 +146,21 @@ def _without_front_matter(path: str, text: str, warnings: list[str]) -> tuple[st
             fields[str(key).strip().lower()] = shown.strip()
     blank = "".join(_LINE_BREAK.findall(front.group()))
     return blank + text[front.end() :], fields
+
+
+def _records(path: str, data: bytes, encoding: str | None, kind: str, text_field: str | None) -> Extracted:
+    from .loader import decode
+    from .records import read_records
+
+    decoded = decode(data, encoding)
+    if decoded.text is None:
+        raise CorpusSearchError("not a text file")
+    warnings = []
+    if decoded.replaced:
+        warnings.append(f"{path}: {decoded.replaced} bytes that are not {decoded.encoding} replaced by U+FFFD")
+    records = read_records(path, kind, decoded.text, text_field, warnings)
+    text = "\n".join(record.text for record in records)
+    return Extracted(text, None, "\n".join(warnings) or None, records)
 
 
 def _pdf(path: str, data: bytes) -> Extracted:

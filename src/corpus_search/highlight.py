@@ -81,7 +81,7 @@ class Highlighter:
 
         def numbered(index: int) -> tuple[int, str]:
             text = shown.block_text[starts[index] : starts[index + 1]].rstrip("\r\n")
-            return shown.line + index - first, text
+            return shown.line + (0 if shown.in_record else index - first), text
 
         before = tuple(numbered(index) for index in range(max(0, first - count), first))
         after = tuple(numbered(index) for index in range(last + 1, min(lines, last + 1 + count)))
@@ -101,7 +101,8 @@ class Highlighter:
         own_length = bisect.bisect_left(normalized.to_original, len(own))
         haystack = normalized.text if options.exact_script else fold(normalized.text)
         block_offset = layout.norm_starts[passage]
-        breaks = line_starts(combined)
+        in_record = self.reader.block_record[self.reader.block_of(docnum)] >= 0
+        breaks = [] if in_record else line_starts(combined)  # a record's text is all on its line
         first_line = layout.lines[passage]
         start = layout.text_starts[passage]
 
@@ -141,6 +142,7 @@ class Highlighter:
             sorted(occurrences, key=lambda found: [_match_order(m) for m in found]),
             self._page(docnum, text, markup, start + markup_end(own, 0)),
             markup is not None,
+            in_record,
         )
 
     def _page(self, docnum: int, text: str, markup: BlockMarkup | None, offset: int) -> str | None:
@@ -166,6 +168,7 @@ class Shown:
     occurrences: list[tuple[Match, ...]]
     ref: str | None = None  # the page where the passage's text starts, in a file with page markers
     has_markup: bool = False
+    in_record: bool = False  # a record of a file of records: every line of its text is the record's line
 
 
 def _match_order(match: Match) -> tuple[int, int]:

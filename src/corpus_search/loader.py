@@ -22,7 +22,7 @@ import codecs
 import fnmatch
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .errors import CorpusSearchError
@@ -70,6 +70,7 @@ class Block:
     text_starts: list[int]
     lines: list[int]
     markup: BlockMarkup | None = None  # None: the file is plain text
+    record: int = -1  # the record of a file of records it belongs to (0, 1, …), or -1
 
     def passage_text(self, index: int) -> str:
         """The original text of passage `index`."""
@@ -153,8 +154,22 @@ def _normalize_part(text: str, start: int, end: int, markup: bool = False) -> tu
     return normalized.text[:keep], [start + index for index in normalized.to_original[:keep]]
 
 
-def blocks_from_text(path: str, text: str, block_chars: int = BLOCK_CHARS) -> Iterator[Block]:
-    """Cut a file into passages and the passages into blocks.
+def blocks_from_records(path: str, records: Iterable[tuple[str, int]]) -> Iterator[Block]:
+    """The blocks of a file of records ((text, line) each, formats.py): each record is cut and
+    normalised on its own, so no passage, block or lookahead reaches into the next one, and every
+    passage of a record is on the record's line."""
+    number = 0
+    for record, (text, line) in enumerate(records):
+        for block in blocks_from_text(path, text, record=record, line=line, first_number=number):
+            number = block.number + 1
+            yield block
+
+
+def blocks_from_text(
+    path: str, text: str, block_chars: int = BLOCK_CHARS, *, record: int = -1, line: int = 0, first_number: int = 0
+) -> Iterator[Block]:
+    """Cut a file into passages and the passages into blocks (or a record, numbered `record`, whose
+    passages are all on `line`; their blocks numbered from `first_number`).
 
     Text is normalised a part of up to CHUNK_CHARS characters at a time (whole passages, so context
     is kept), which bounds memory for a file of any size; every file of the corpus is one part.
@@ -169,7 +184,7 @@ def blocks_from_text(path: str, text: str, block_chars: int = BLOCK_CHARS) -> It
         return
     line_offsets = line_starts(text)
     starts.append(len(text))
-    number = 0
+    number = first_number
     first = 0
     while first < len(starts) - 1:
         last = bisect.bisect_right(starts, starts[first] + CHUNK_CHARS) - 1
@@ -183,6 +198,10 @@ def blocks_from_text(path: str, text: str, block_chars: int = BLOCK_CHARS) -> It
         else:
             following = ""
         norm_starts = [bisect.bisect_left(to_original, start) for start in starts[first:last]]
+        if record < 0:
+            lines = [line_of(line_offsets, start) for start in starts[first:last]]
+        else:
+            lines = [line] * (last - first)
         norm_starts.append(len(norm_text))
         while first < last:
             end = first + 1  # one past the block's last passage
@@ -199,10 +218,12 @@ def blocks_from_text(path: str, text: str, block_chars: int = BLOCK_CHARS) -> It
                 lookahead=lookahead,
                 norm_starts=[start - offset for start in norm_starts[: end - first]],
                 text_starts=[start - starts[first] for start in starts[first:end]],
-                lines=[line_of(line_offsets, start) for start in starts[first:end]],
+                lines=lines[: end - first],
                 markup=BlockMarkup(pages.before(starts[first])) if pages else None,
+                record=record,
             )
             norm_starts = norm_starts[end - first :]
+            lines = lines[end - first :]
             first = end
             number += 1
 

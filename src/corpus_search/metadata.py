@@ -1,5 +1,6 @@
 """Document metadata: fields per file, read where corpus projects ship them, kept with the index, and the
-`--where` conditions that choose a sub-corpus by them.
+`--where` conditions that choose a sub-corpus by them. A *document* is a file, or a record of a file of
+records: (path, record number), the number -1 for a whole file.
 
 **Sources.** A `metadata.csv` or `metadata.jsonl` in a folder that is indexed (an indexed root or a
 folder holding indexed files), or any file named by `cs index --metadata FILE` (remembered for later
@@ -10,9 +11,13 @@ one warning naming the file and the line. Where two sources give one file a fiel
 deeper folder wins, and `--metadata` over both; and any table over what a file says of itself (the
 header of a file with page markers, markup.header_fields).
 
+**Records.** In a file of records (records.py: JSON Lines, CSV), each record is a document with fields
+of its own; a record's fields are the file's (from the tables) and then its own, which win.
+
 **Stored.** `cs-metadata.json` in the index folder, replaced whole (write, fsync, rename) at the end of
-every `cs index`: `{"format": 1, "source": FILE or null, "files": {path as indexed: {field: value}}}`.
-A search reads it only when a command asks for metadata.
+every `cs index`: `{"format": 1, "source": FILE or null, "files": {path as indexed: {field: value}},
+"records": {path as indexed: [{field: value} for each record, in file order]}}`. A search reads it only
+when a command asks for metadata.
 
 **Conditions.** `FIELD OP VALUE`, OP one of `=`, `!=`, `<`, `<=`, `>`, `>=` and `~` (a glob, `*` and
 `?`, case-sensitive). A file that lacks the field fails the condition, `!=` included. Values compare:
@@ -32,7 +37,7 @@ import fnmatch
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .errors import CorpusSearchError
@@ -119,12 +124,17 @@ def _row(record: dict) -> tuple[str, Fields] | None:
     named = next((record[key] for key in _KEYS if isinstance(record.get(key), str) and record[key]), None)
     if named is None:
         return None
-    fields = {
+    return named, scalar_fields(record, skip=_KEYS)
+
+
+def scalar_fields(record: dict, skip: Iterable[str] = ()) -> Fields:
+    """The fields of a row or record: every key but those in `skip` whose value is a string or a number
+    (not a truth value) and not empty, as text."""
+    return {
         str(key): _text(value)
         for key, value in record.items()
-        if key not in _KEYS and isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+        if key not in skip and isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
     }
-    return named, fields
 
 
 def _text(value: str | int | float) -> str:
@@ -134,20 +144,50 @@ def _text(value: str | int | float) -> str:
 # -- the stored table ------------------------------------------------------------------------------------
 
 
-def write(index_dir: str, files: dict[str, Fields], source: str | None) -> None:
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """The fields of every indexed file that has any, and of every record of a file of records."""
+
+    files: dict[str, Fields]
+    records: dict[str, list[Fields]]
+
+    def __bool__(self) -> bool:
+        return bool(self.files or self.records)
+
+    def fields(self, path: str, record: int = -1) -> Fields | None:
+        """The fields of a document (a file, or a record of one), None when it has none."""
+        own = self.files.get(path)
+        records = self.records.get(path)
+        if record < 0 or not records or record >= len(records) or not records[record]:
+            return own
+        return (own or {}) | records[record]
+
+    def names(self) -> list[str]:
+        """Every field some document has, in name order."""
+        found = {field for fields in self.files.values() for field in fields}
+        found.update(field for records in self.records.values() for fields in records for field in fields)
+        return sorted(found)
+
+
+NO_METADATA = Metadata({}, {})
+
+
+def write(index_dir: str, files: dict[str, Fields], source: str | None, records: dict[str, list[Fields]]) -> None:
     """Replace the index's metadata table in one rename."""
     path = os.path.join(index_dir, FILE_NAME)
     temporary = path + ".tmp"
+    stored = {"format": _FORMAT, "source": source, "files": files, "records": records}
     with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump({"format": _FORMAT, "source": source, "files": files}, handle, ensure_ascii=False, sort_keys=True)
+        json.dump(stored, handle, ensure_ascii=False, sort_keys=True)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
 
 
-def read(index_dir: str) -> dict[str, Fields]:
-    """Fields per indexed path (empty for an index built before metadata was kept)."""
-    return _stored(index_dir).get("files", {})
+def read(index_dir: str) -> Metadata:
+    """The fields of the indexed documents (none for an index built before metadata was kept)."""
+    stored = _stored(index_dir)
+    return Metadata(stored.get("files", {}), stored.get("records", {}))
 
 
 def remembered_source(index_dir: str) -> str | None:
@@ -213,20 +253,15 @@ def parse_condition(expression: str) -> Condition:
     return Condition(field, operator, value)
 
 
-def field_names(files: Mapping[str, Mapping[str, str]]) -> list[str]:
-    """Every field some file has, in name order."""
-    return sorted({field for fields in files.values() for field in fields})
-
-
-def file_filter(conditions: list[Condition], files: dict[str, Fields]) -> Callable[[str], bool]:
-    """A test for indexed paths: every condition holds for the file's fields. A field that no indexed
-    file has is the user's error (a typo would otherwise quietly find nothing)."""
-    known = field_names(files)
+def document_filter(conditions: list[Condition], metadata: Metadata) -> Callable[[str, int], bool]:
+    """A test for documents (path, record): every condition holds for the document's fields. A field
+    that no indexed document has is the user's error (a typo would otherwise quietly find nothing)."""
+    known = metadata.names()
     for condition in conditions:
         if condition.field not in known:
             listed = ", ".join(known) or "none: see metadata.csv in the README"
             raise CorpusSearchError(f"--where: no indexed file has the field {condition.field!r} (fields: {listed})")
-    return lambda path: all(condition.holds(files.get(path, {})) for condition in conditions)
+    return lambda path, record: all(condition.holds(metadata.fields(path, record) or {}) for condition in conditions)
 
 
 def _compare(have: str, wanted: str) -> int:

@@ -121,6 +121,7 @@ class IndexReader:
         self.block_start = _joined([part.block_start + positions[k] for k, part, _, _ in blocks])
         self.block_end = _joined([part.block_end + positions[k] for k, part, _, _ in blocks])
         self.block_docnum = _joined([part.block_doc.astype(np.int64) + base for _, part, base, _ in blocks])
+        self.block_record = _joined([part.block_record.astype(np.int64) for _, part, _, _ in blocks])
         self.block_live = np.concatenate([live for *_, live in blocks]) if blocks else np.zeros(0, dtype=bool)
         self.block_first_passage = _joined([part.block_passages[:-1] + passages[k] for k, part, _, _ in blocks])
         self.block_passage_end = _joined([part.block_passages[1:] + passages[k] for k, part, _, _ in blocks])
@@ -232,13 +233,13 @@ class IndexReader:
         docnums = self.block_docnum[blocks].tolist()
         return list(zip(docnums, (passages - self.block_first_passage[blocks]).tolist(), strict=True))
 
-    def _block(self, docnum: int) -> int:
+    def block_of(self, docnum: int) -> int:
         """The global block of a document number (they rise with the blocks)."""
         return int(np.searchsorted(self.block_docnum, docnum))
 
     def part_of(self, docnum: int) -> tuple[Part, int]:
         """The part holding a document, and the block's index in it."""
-        block = self._block(docnum)
+        block = self.block_of(docnum)
         number = int(np.searchsorted(self.part_first_block, block, side="right") - 1)
         return self.parts[number][0], block - int(self.part_first_block[number])
 
@@ -317,12 +318,12 @@ class IndexReader:
         return part.normalized(int(part.block_start[block]), int(part.block_end[block]))
 
     def following_block(self, docnum: int) -> int | None:
-        """The document number of the next block of the same file, if there is one: a file's blocks
-        lie one after another in its segment's parts, and only one segment holds it live."""
-        block = self._block(docnum) + 1
-        ranks = self.path_rank()
+        """The document number of the next block of the same file (and record), if there is one: a
+        file's blocks lie one after another in its segment's parts, and only one segment holds it live."""
+        block = self.block_of(docnum) + 1
+        ranks, records = self.path_rank(), self.block_record
         if block < len(ranks) and self.block_live[block] and ranks[block] == ranks[block - 1]:
-            return int(self.block_docnum[block])
+            return int(self.block_docnum[block]) if records[block] == records[block - 1] else None
         return None
 
     def word_frequencies(self, docnums: Iterable[int], words: Iterable[str]) -> tuple[Counter[str], int]:

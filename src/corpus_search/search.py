@@ -36,17 +36,18 @@ from .matching import (
     spelled_as_typed,
     variant_group,
 )
-from .metadata import Condition, file_filter, parse_condition
+from .metadata import Condition, Metadata, document_filter, parse_condition
 from .metadata import read as read_metadata
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
 from .ranking import BM25, in_passages, rank_order
-from .reader import IndexReader, Layout, Located, in_sorted, run_starts, sorted_unique
+from .reader import IndexReader, Layout, Located, in_sorted, sorted_unique
 from .store import DEFAULT_INDEX
 
 __all__ = ["MatchOptions", "PassageKey", "SearchResult", "Searcher", "Span", "path_filter", "search", "variant_group"]
 
 PathFilter = Callable[[str], bool]
+DocumentFilter = Callable[[str, int], bool]  # (path, record: -1 for a whole file) → kept
 
 
 @dataclass(slots=True)
@@ -59,7 +60,7 @@ class SearchResult:
     options: MatchOptions
     passages: np.ndarray  # sorted global passage ids
     terms: list[Term]  # the positive terms, for ranking
-    path_filter: PathFilter | None = None
+    kept: np.ndarray | None = None  # which blocks --path and --where keep (None: all)
     _scored: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _ranked: list[tuple[float, str, int, PassageKey]] | None = field(default=None, repr=False)
 
@@ -142,31 +143,15 @@ class SearchResult:
                 blocks.append(located.block[kept])
         return np.concatenate(starts), np.concatenate(blocks).astype(np.int64)
 
-    def file_offsets(self) -> dict[str, np.ndarray]:
-        """Where each occurrence (as `occurrences` counts them) starts in its file's normalised text,
-        rising, by path, for the files that have one."""
-        reader = self.searcher.reader
-        starts, blocks = self.occurrences()
-        offsets = starts - reader.block_start[blocks] + reader.file_extents().block_offset[blocks]
-        ranks = reader.path_rank()[blocks]
-        order = np.lexsort((offsets, ranks))
-        ranks, offsets = ranks[order], offsets[order]
-        if not len(ranks):
-            return {}
-        names, begins = reader.path_names(), run_starts(ranks).tolist()
-        ends = [*begins[1:], len(ranks)]
-        return {names[ranks[begin]]: offsets[begin:end] for begin, end in zip(begins, ends, strict=True)}
-
-    def file_characters(self) -> dict[str, int]:
-        """The normalised characters of each file searched (all, or those the path filter keeps)."""
-        characters = self.searcher.reader.file_extents().characters
-        wanted = self.path_filter
-        return {path: size for path, size in characters.items() if wanted is None or wanted(path)}
+    def searched(self) -> np.ndarray:
+        """Which blocks were searched (a boolean per global block): the live ones that --path and
+        --where keep."""
+        live = self.searcher.reader.block_live
+        return live if self.kept is None else live & self.kept
 
     def docnums(self) -> list[int]:
-        """The blocks searched: every block, or those of the files the path filter keeps."""
-        paths = self.searcher.paths()
-        return sorted(docnum for docnum, path in paths.items() if self.path_filter is None or self.path_filter(path))
+        """The document numbers of the blocks searched, rising."""
+        return np.sort(self.searcher.reader.block_docnum[self.searched()]).tolist()
 
     def hits(self, limit: int | None = None, context: int = 0) -> Iterator[Hit]:
         """The best `limit` hits (all when None), best first, with `context` lines before and after."""
@@ -187,7 +172,7 @@ class Searcher:
         self.ranking = BM25(self.total_passages, self.reader.average_length)
         self._located: dict[tuple, Located] = {}
         self._pairs: dict[tuple, dict[int, list[tuple[Span, Span]]]] = {}
-        self._metadata: dict[str, dict[str, str]] | None = None
+        self._metadata: Metadata | None = None
 
     def __enter__(self) -> Searcher:
         return self
@@ -312,29 +297,51 @@ class Searcher:
         if ignore_punct:
             node = without_punctuation(node)
         options = MatchOptions(whole_words, exact_script, ignore_punct)
-        tests = [path_filter(paths)] if paths else []
+        tests: list[DocumentFilter] = []
+        if paths:
+            path_wanted = path_filter(paths)
+            tests.append(lambda path, record: path_wanted(path))
         if conditions:
-            tests.append(file_filter(conditions, self.metadata()))
-        wanted = tests[0] if len(tests) == 1 else (lambda path: all(test(path) for test in tests)) if tests else None
+            tests.append(document_filter(conditions, self.metadata()))
+        wanted = (lambda path, record: all(test(path, record) for test in tests)) if tests else None
         with self._damage_reported():
             return self._run(node, options, wanted)
 
-    def metadata(self) -> dict[str, dict[str, str]]:
-        """The fields of each indexed file that has any (metadata.py), read on first use."""
+    def metadata(self) -> Metadata:
+        """The fields of each indexed document that has any (metadata.py), read on first use."""
         if self._metadata is None:
             self._metadata = read_metadata(self.index_dir)
         return self._metadata
 
-    def _run(self, node: Node, options: MatchOptions, paths_wanted: PathFilter | None) -> SearchResult:
-        reader = self.reader
+    def _run(self, node: Node, options: MatchOptions, wanted: DocumentFilter | None) -> SearchResult:
         passages = self.evaluate(node, options)
-        if paths_wanted is not None and len(passages):
-            paths = reader.paths()
-            kept = np.asarray(
-                [docnum in paths and paths_wanted(paths[docnum]) for docnum in reader.block_docnum.tolist()]
-            )
-            passages = passages[kept[reader.passage_blocks(passages)]]
-        return SearchResult(self, positive_units(node), options, passages, positive_terms(node), paths_wanted)
+        kept = None
+        if wanted is not None:
+            kept = self.block_values(wanted).astype(bool)
+            passages = passages[kept[self.reader.passage_blocks(passages)]]
+        return SearchResult(self, positive_units(node), options, passages, positive_terms(node), kept)
+
+    def block_values(self, value_of: Callable[[str, int], object]) -> np.ndarray:
+        """`value_of(path, record)` for the document of every global block (an object array), called
+        once per document."""
+        reader = self.reader
+        ranks, records = reader.path_rank(), reader.block_record
+        values = np.empty(len(ranks), dtype=object)
+        if not len(ranks):
+            return values
+        keys = np.stack([ranks, records], axis=1)
+        documents, inverse = np.unique(keys, axis=0, return_inverse=True)
+        names = reader.path_names()
+        found = [value_of(names[rank], record) for rank, record in documents.tolist()]
+        values[:] = np.asarray(found + [None], dtype=object)[:-1][inverse.reshape(-1)]
+        return values
+
+    def fields(self, docnum: int, path: str) -> dict[str, str] | None:
+        """The metadata fields of a block's document (its file's, or its record's)."""
+        metadata = self.metadata()
+        if not metadata:
+            return None
+        return metadata.fields(path, int(self.reader.block_record[self.reader.block_of(docnum)]))
 
     def scored(self, passages: np.ndarray, terms: list[Term], options: MatchOptions) -> tuple[np.ndarray, np.ndarray]:
         """BM25 scores of the passages, and how many of the terms occur in each as typed."""
@@ -354,7 +361,7 @@ class Searcher:
         """A Hit with its passage as written and the exact span of every occurrence of a query term."""
         with self._damage_reported():
             hit = self.highlighter.hit(key, path, score, units, options, context)
-        fields, unit = self.metadata().get(path), unit_of(path)
+        fields, unit = self.fields(key[0], path), unit_of(path)
         return replace(hit, meta=fields, unit=unit) if fields or unit else hit
 
     def shown(self, key: PassageKey, units: list[Unit], options: MatchOptions) -> Shown:

@@ -14,8 +14,9 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
   or query holds it: a NUL in a file is a character like any other), the last code when present.
 - `codes` (uint16, or uint32 past 65,535 distinct characters): the text, folded (variants.fold), one code
   per character. Blocks of a file follow one another, so a match runs on across block seams; a file ends
-  with the separator. A file split over two parts ends its first part with the lookahead (LOOKAHEAD
-  characters of the next block) and the separator.
+  with the separator, and so does each record of a file of records (formats.py: JSON Lines, CSV), so no
+  match runs from one record into the next. A file (or record) split over two parts ends its first part
+  with the lookahead (LOOKAHEAD characters of the next block) and the separator.
 - `sa` (int32, int64 past 2**31 characters): the suffix array of `codes`.
 - `flags` (uint8, one per character and one more): BOUNDARY and WORD_CHAR (analysis.py).
 - `diff_at` (int64) and `diff_char` (uint32): where the normalised text differs from the folded one,
@@ -23,6 +24,8 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
 - `block_doc` (int32): the Whoosh document number of each block, within its segment.
 - `block_path` (int32): each block's file, an index into the header's `paths`, so a search learns
   every block's path from the part instead of from Whoosh's postings.
+- `block_record` (int32): each block's record in its file (0, 1, … in file order), or -1 in a file
+  that is not made of records.
 - `block_start`, `block_end` (int64): where each block's own text lies in `codes`; starts outside every
   block (separators, lookahead) are not matches.
 - `block_passages` (int64, blocks + 1): index of each block's first passage.
@@ -50,7 +53,7 @@ import numpy as np
 from .analysis import BOUNDARY, encode_word_counts, read_word_counts
 from .loader import LOOKAHEAD
 
-SEPARATOR = 0x110000  # one past the last code point: ends each file in a part
+SEPARATOR = 0x110000  # one past the last code point: ends each file (or record) in a part
 PART_CHARS = 1 << 24  # characters; a run of blocks is cut into parts of about this size (bounded memory)
 _SUFFIX = ".seg"
 _NAME = re.compile(r"cs-(.+)-(\d+)\.seg\Z")
@@ -82,6 +85,12 @@ class BlockPiece:
     lines: list[int]
     lookahead: str
     words: bytes  # the block's `word<TAB>count` lines (analysis.word_counts)
+    record: int = -1  # its record in its file, or -1 (see block_record)
+
+    @property
+    def document(self) -> tuple[str, int]:
+        """What a match cannot run out of: the file, or the record of a file of records."""
+        return self.path, self.record
 
 
 @dataclass(slots=True)
@@ -100,9 +109,9 @@ class PartBuilder:
         """Add the next block (the next Whoosh document), closing the part before it once that is full:
         between files, or inside a file that is too big for one part."""
         if self.pending and self.pending_chars >= PART_CHARS:
-            last_path = self.pending[-1][1].path
-            if piece.path != last_path or self.pending_chars >= 2 * PART_CHARS:
-                self._write(continues=piece.path == last_path)
+            last = self.pending[-1][1].document
+            if piece.document != last or self.pending_chars >= 2 * PART_CHARS:
+                self._write(continues=piece.document == last)
         self.pending.append((self.next_doc, piece))
         self.pending_chars += len(piece.folded)
         self.next_doc += 1
@@ -137,6 +146,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     block_start, block_end, block_doc, block_passages = [], [], [], [0]
     paths: dict[str, int] = {}
     block_path = []
+    block_record = []
     separators: list[int] = []
     passage_start: list[np.ndarray] = []
     passage_length: list[np.ndarray] = []
@@ -151,6 +161,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         diff_char.append(piece.diff_char)
         block_doc.append(doc)
         block_path.append(paths.setdefault(piece.path, len(paths)))
+        block_record.append(piece.record)
         block_start.append(at)
         block_end.append(at + length)
         starts = np.asarray([*piece.norm_starts, length], dtype=np.int64)
@@ -160,9 +171,9 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         block_passages.append(block_passages[-1] + len(piece.norm_starts))
         words.update(read_word_counts(piece.words))
         at += length
-        last_of_file = index + 1 == len(blocks) or blocks[index + 1][1].path != piece.path
-        if last_of_file:
-            if index + 1 == len(blocks) and continues:  # the file goes on in the next part
+        last_of_document = index + 1 == len(blocks) or blocks[index + 1][1].document != piece.document
+        if last_of_document:
+            if index + 1 == len(blocks) and continues:  # the file (or record) goes on in the next part
                 pieces.append(piece.lookahead)
                 flags.append(piece.flags[length : length + len(piece.lookahead)])
                 at += len(piece.lookahead)
@@ -186,6 +197,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         "diff_char": np.frombuffer("".join(diff_char).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32),
         "block_doc": np.asarray(block_doc, dtype=np.int32),
         "block_path": np.asarray(block_path, dtype=np.int32),
+        "block_record": np.asarray(block_record, dtype=np.int32),
         "block_start": np.asarray(block_start, dtype=np.int64),
         "block_end": np.asarray(block_end, dtype=np.int64),
         "block_passages": np.asarray(block_passages, dtype=np.int64),
@@ -251,6 +263,7 @@ class Part:
     diff_char: np.ndarray
     block_doc: np.ndarray
     block_path: np.ndarray
+    block_record: np.ndarray
     block_start: np.ndarray
     block_end: np.ndarray
     block_passages: np.ndarray
@@ -315,6 +328,7 @@ class Part:
             lines=self.passage_line[first:last].tolist(),
             lookahead=self._text(after),
             words=words,
+            record=int(self.block_record[block]),
         )
 
     def _text(self, codes: np.ndarray) -> str:

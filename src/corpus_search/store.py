@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING
 from . import metadata
 from .analysis import segment, use_user_words, word_counts, word_flags
 from .errors import CorpusSearchError
-from .formats import DEFAULT_GLOBS, extract
-from .loader import Block, SourceFile, blocks_from_text, find_files
+from .formats import DEFAULT_GLOBS, RECORD_KINDS, extension, extract
+from .loader import Block, SourceFile, blocks_from_records, blocks_from_text, find_files
 from .markup import encode_block_markup
 from .segment import BlockPiece, Part, PartBuilder, differences, part_files, remove_unused
 from .userdict import UserDict, parse_user_dict, read_user_dict
@@ -46,11 +46,12 @@ from .workers import worker_pool
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
-FORMAT_VERSION = 7  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
+FORMAT_VERSION = 8  # 2: blocks of 64 K characters, text in a column; 3: word flags and word counts;
 # 4: suffix-array parts beside the Whoosh segments (segment.py) instead of character postings;
 # 5: each part sums the word counts of its blocks;
 # 6: jieba cuts every Han ideograph (extensions, compatibility) with its dictionary (analysis.py);
-# 7: page and line markers are markup in the files that carry them, a `markup` column (markup.py)
+# 7: page and line markers are markup in the files that carry them, a `markup` column (markup.py);
+# 8: files of records (JSON Lines, CSV): each record ends with the separator (segment.py `block_record`)
 BIG_FILE = 16 << 20  # bytes; bigger files are analysed in the parent process, block by block
 MAX_WORKERS = 8  # analysing processes at most
 AHEAD = 2 * MAX_WORKERS  # files handed to the workers and not yet written, at most
@@ -111,6 +112,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
         lines=block.lines,
         lookahead=lookahead,
         words=counts,
+        record=block.record,
     )
     return document, piece
 
@@ -132,6 +134,14 @@ class IndexReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """How files are read: a forced encoding, and the field of a record that is its text (records.py)."""
+
+    encoding: str | None = None
+    text_field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class _Analysed:
     """A worker's result for one file: its hash and, when it changed, its documents (or why not)."""
 
@@ -142,9 +152,10 @@ class _Analysed:
     warning: str | None = None
     unchanged: bool = False
     fields: dict[str, str] | None = None  # metadata from the file itself (formats.py: a header, front matter…)
+    records: list[dict[str, str]] | None = None  # the fields of each record of a file of records
 
 
-def _analyse(source: SourceFile, known_sha256: str | None, encoding: str | None, lazy: bool = False) -> _Analysed:
+def _analyse(source: SourceFile, known_sha256: str | None, reading: Reading, lazy: bool = False) -> _Analysed:
     """Read, hash, decode, normalise and segment one file (in a worker process, or lazily in this one)."""
     try:
         with open(source.real_path, "rb") as handle:
@@ -154,14 +165,22 @@ def _analyse(source: SourceFile, known_sha256: str | None, encoding: str | None,
     sha256 = hashlib.sha256(data).hexdigest()
     if sha256 == known_sha256:
         return _Analysed(source, sha256, unchanged=True)
-    extracted = extract(source.path, data, encoding)  # formats.py: text, PDF, DOCX, EPUB, HTML, TEI
+    extracted = extract(source.path, data, reading.encoding, reading.text_field)  # formats.py: every kind
     del data
     if extracted.text is None:
         return _Analysed(source, warning=extracted.warning)
-    documents = (block_document(block) for block in blocks_from_text(source.path, extracted.text))
+    records = extracted.records
+    if records is None:
+        blocks = blocks_from_text(source.path, extracted.text)
+        chars = len(extracted.text)
+    else:
+        blocks = blocks_from_records(source.path, [(record.text, record.line) for record in records])
+        chars = sum(len(record.text) for record in records)
+    documents = (block_document(block) for block in blocks)
     if not lazy:
         documents = list(documents)
-    return _Analysed(source, sha256, len(extracted.text), documents, extracted.warning, fields=extracted.fields)
+    fields = [record.fields for record in records] if records and any(record.fields for record in records) else None
+    return _Analysed(source, sha256, chars, documents, extracted.warning, fields=extracted.fields, records=fields)
 
 
 def passages_in(document: dict) -> int:
@@ -210,6 +229,7 @@ def build_index(
     workers: int | None = None,
     progress: Callable[[int, int, int, int, int], None] | None = None,
     metadata_file: str | None = None,
+    text_field: str | None = None,
 ) -> IndexReport:
     """Make the index at `index_dir` hold exactly the matching files under `roots`: those whose name
     matches one of the `globs` (case-sensitive, as ripgrep's --glob), or without any every kind
@@ -217,7 +237,9 @@ def build_index(
 
     `user_dict` is a jieba user dictionary file to segment with from now on; without it the one stored
     with the index is kept, unless `drop_user_dict`. `metadata_file` names a metadata table to read from
-    now on, besides those found beside the files (metadata.py). Nothing is visible to searches until the
+    now on, besides those found beside the files (metadata.py); a metadata table is never indexed as
+    text. `text_field` names the field that holds the text of a record (records.py) from now on; without
+    it the one given before is kept, and "" goes back to finding it. Nothing is visible to searches until the
     single Whoosh commit at the end; an error, Ctrl-C or a crash before it leaves the previous index as it
     was (the metadata table is replaced after it).
     """
@@ -230,15 +252,20 @@ def build_index(
     globs = [globs] if isinstance(globs, str) else list(globs)
     patterns = tuple(globs) or DEFAULT_GLOBS
     found = find_files(roots, patterns, follow_links, report.warnings, ignore_case=not globs)
-    sources = {source.real_path: source for source in found}
-    report.files = len(sources)
-    if not sources:
-        raise CorpusSearchError(f"no files matching {' '.join(patterns)} under {' '.join(roots)}")
     if metadata_file is None:
         metadata_file = metadata.remembered_source(index_dir)
         if metadata_file and not os.path.isfile(metadata_file):
             report.warnings.append(f"metadata file {metadata_file}, given before, is gone: its fields are dropped")
             metadata_file = None
+    named = os.path.abspath(metadata_file) if metadata_file else None
+    sources = {
+        source.real_path: source
+        for source in found
+        if os.path.basename(source.real_path) not in metadata.SOURCE_NAMES and source.real_path != named
+    }
+    report.files = len(sources)
+    if not sources:
+        raise CorpusSearchError(f"no files matching {' '.join(patterns)} under {' '.join(roots)}")
     folders = [os.path.abspath(root) for root in roots if os.path.isdir(root)]
     folders += [os.path.dirname(real) for real in sources]
     indexed = {real: source.path for real, source in sources.items()}
@@ -246,13 +273,14 @@ def build_index(
     try:
         os.makedirs(index_dir, exist_ok=True)
         choice = _DictChoice(new_dict, drop_user_dict)
-        _update(index_dir, roots, globs, sources, report, encoding, rebuild, choice, workers, progress)
-        own = {
-            entry["path"]: entry["fields"] for entry in _load_manifest(index_dir)["files"].values() if "fields" in entry
-        }
+        reading = Reading(encoding, _text_field(index_dir, text_field))
+        _update(index_dir, roots, globs, sources, report, reading, rebuild, choice, workers, progress)
+        entries = _load_manifest(index_dir)["files"].values()
+        own = {entry["path"]: entry["fields"] for entry in entries if "fields" in entry}
         for path, given in fields.items():  # the tables' fields over the files' own
             own[path] = own.get(path, {}) | given
-        metadata.write(index_dir, own, metadata_file and os.path.abspath(metadata_file))
+        records = {entry["path"]: entry["records"] for entry in entries if "records" in entry}
+        metadata.write(index_dir, own, metadata_file and os.path.abspath(metadata_file), records)
     except OSError as error:
         raise CorpusSearchError(f"cannot write the index at {index_dir}: {error.strerror or error}") from None
     if report.unreadable == report.files:
@@ -275,7 +303,7 @@ def _update(
     globs: list[str],
     sources: dict[str, SourceFile],
     report: IndexReport,
-    encoding: str | None,
+    reading: Reading,
     rebuild: bool,
     choice: _DictChoice,
     workers: int | None,
@@ -300,6 +328,10 @@ def _update(
         _replace_with_empty_index(index_dir)
     ix = _open_whoosh(index_dir)
     known: dict[str, dict] = manifest["files"]
+    field_changed = manifest.get("text_field") != reading.text_field
+    if field_changed:  # every file of records is read again, whatever its hash
+        for real in [real for real in known if extension(known[real]["path"]) in RECORD_KINDS]:
+            known[real] = known[real] | {"sha256": ""}
     to_check = [
         source
         for real, source in sources.items()
@@ -307,6 +339,7 @@ def _update(
         or known[real]["size"] != source.size
         or known[real]["mtime_ns"] != source.mtime_ns
         or known[real]["path"] != source.path
+        or not known[real]["sha256"]
     ]
     report.unchanged = report.files - len(to_check)
     with ix.reader() as reader:
@@ -316,7 +349,7 @@ def _update(
         }
     wanted_paths = {source.path for source in sources.values()}
     gone = sorted(indexed_paths - wanted_paths)
-    same_run = manifest["roots"] == roots and manifest.get("globs", []) == globs
+    same_run = manifest["roots"] == roots and manifest.get("globs", []) == globs and not field_changed
     if not fresh and not to_check and not gone and same_run and wanted_dict == stored_dict:
         return
     if dictionary is None and wanted_dict is not None:
@@ -325,11 +358,22 @@ def _update(
     words = dictionary.words if dictionary else ()
     use_user_words(words)  # before the workers fork, and for big files analysed in this process
     plan = _Plan(
-        index_dir, roots, globs, manifest, sources, to_check, gone, indexed_paths, fresh, dictionary, stored_dict
+        index_dir,
+        roots,
+        globs,
+        manifest,
+        sources,
+        to_check,
+        gone,
+        indexed_paths,
+        fresh,
+        dictionary,
+        stored_dict,
+        reading.text_field,
     )
     count = min(workers or os.cpu_count() or 1, MAX_WORKERS, sum(source.size <= BIG_FILE for source in to_check))
     with worker_pool(count, words) as pool:
-        _write(ix, plan, report, encoding, pool, progress)
+        _write(ix, plan, report, reading, pool, progress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,11 +391,10 @@ class _Plan:
     fresh: bool
     dictionary: UserDict | None
     stored_dict: bytes | None
+    text_field: str | None
 
 
-def _write(
-    ix, plan: _Plan, report: IndexReport, encoding: str | None, pool: ProcessPoolExecutor | None, progress
-) -> None:
+def _write(ix, plan: _Plan, report: IndexReport, reading: Reading, pool: ProcessPoolExecutor | None, progress) -> None:
     """Apply the plan in one Whoosh commit, then save the manifest.
 
     The new blocks go into one new Whoosh segment, and their suffix-array parts are written, under that
@@ -373,13 +416,13 @@ def _write(
             del known[real]
         total_bytes = sum(source.size for source in to_check)
         done_bytes = 0
-        for done, result in enumerate(_analyse_all(to_check, known, encoding, pool), 1):
+        for done, result in enumerate(_analyse_all(to_check, known, reading, pool), 1):
             source = result.source
             done_bytes += source.size
             if progress:
                 progress(done, len(to_check), done_bytes, total_bytes, report.chars + result.chars)
             if result.warning:
-                report.warnings.append(result.warning)
+                report.warnings.extend(result.warning.split("\n"))
             if result.unchanged:  # same content, new timestamp
                 known[source.real_path].update(size=source.size, mtime_ns=source.mtime_ns)
                 report.unchanged += 1
@@ -409,7 +452,9 @@ def _write(
                 "sha256": result.sha256,
                 "chars": result.chars,
                 "passages": passages,
-            } | ({"fields": result.fields} if result.fields else {})
+            }
+            known[source.real_path] |= {"fields": result.fields} if result.fields else {}
+            known[source.real_path] |= {"records": result.records} if result.records else {}
         if report.unreadable == report.files:
             writer.cancel()
             parts.discard()
@@ -432,10 +477,11 @@ def _write(
         raise
     remove_unused(plan.index_dir, _segment_ids(plan.index_dir))
     manifest["roots"] = plan.roots
-    if plan.globs:
-        manifest["globs"] = plan.globs
-    else:
-        manifest.pop("globs", None)
+    for key, value in (("globs", plan.globs), ("text_field", plan.text_field)):
+        if value:
+            manifest[key] = value
+        else:
+            manifest.pop(key, None)
     if plan.dictionary:
         manifest["user_dict"] = {"sha256": plan.dictionary.sha256, "words": len(plan.dictionary.words)}
     else:
@@ -567,13 +613,13 @@ def _writer(ix):
 
 
 def _analyse_all(
-    sources: list[SourceFile], known: dict[str, dict], encoding: str | None, pool: ProcessPoolExecutor | None
+    sources: list[SourceFile], known: dict[str, dict], reading: Reading, pool: ProcessPoolExecutor | None
 ) -> Iterator[_Analysed]:
     """Analyse files in the pool; files over BIG_FILE bytes afterwards in this process, block by block,
     so that no process holds all the documents of a huge file at once."""
     small = [source for source in sources if source.size <= BIG_FILE]
     big = [source for source in sources if source.size > BIG_FILE]
-    arguments = [(source, known.get(source.real_path, {}).get("sha256"), encoding) for source in small]
+    arguments = [(source, known.get(source.real_path, {}).get("sha256"), reading) for source in small]
     if pool is None:
         yield from map(_analyse_star, arguments)
     else:
@@ -588,7 +634,7 @@ def _analyse_all(
         while ahead:
             yield ahead.popleft().result()
     for source in big:
-        yield _analyse(source, known.get(source.real_path, {}).get("sha256"), encoding, lazy=True)
+        yield _analyse(source, known.get(source.real_path, {}).get("sha256"), reading, lazy=True)
 
 
 def _analyse_star(arguments: tuple) -> _Analysed:
@@ -661,6 +707,18 @@ def index_info(index_dir: str = DEFAULT_INDEX) -> IndexInfo:
         user_dict_words=manifest.get("user_dict", {}).get("words"),
         user_dict_sha256=manifest.get("user_dict", {}).get("sha256", ""),
     )
+
+
+def _text_field(index_dir: str, given: str | None) -> str | None:
+    """The text field of records for this run: the one given ("" for none), or the one kept."""
+    if given is not None:
+        return given or None
+    if not os.path.exists(os.path.join(index_dir, MANIFEST)):
+        return None
+    try:
+        return _load_manifest(index_dir).get("text_field")
+    except CorpusSearchError:
+        return None
 
 
 def last_run(index_dir: str = DEFAULT_INDEX) -> tuple[list[str], list[str]]:
