@@ -38,7 +38,8 @@ ALLOWED = {
     "query": {"normalize", "phrases", "errors"},
     "phrases": {"normalize", "variants"},  # a term's other spellings, normalised and folded
     "variants": set(),
-    "reader": {"analysis", "errors", "loader", "markup", "normalize", "segment", "store", "variants"},
+    "reader": {"analysis", "errors", "loader", "markup", "normalize", "segment", "shards", "store", "variants"},
+    "shards": {"errors", "metadata", "store"},  # a sharded index: the catalog, building and opening its shards
     "matching": {"analysis", "query", "reader", "variants"},
     "ranking": {"reader"},
     "highlight": {"analysis", "loader", "markup", "matching", "model", "normalize", "query", "reader", "variants"},
@@ -52,6 +53,7 @@ ALLOWED = {
         "query",
         "ranking",
         "reader",
+        "shards",
         "store",
     },
     "concordance": {"analysis", "formats", "search", "normalize", "model", "errors"},
@@ -60,6 +62,7 @@ ALLOWED = {
     "export": {"model"},  # CSV, and the JSON of the distribution rows
     "plots": {"export", "model", "output"},  # the distribution as text: table, bar chart, dispersion
     "cli": {
+        "shards",
         "store",
         "search",
         "concordance",
@@ -73,7 +76,7 @@ ALLOWED = {
         "normalize",
         "errors",
     },
-    "__init__": {"errors", "model", "search", "store"},
+    "__init__": {"errors", "model", "search", "shards"},
 }
 
 

@@ -127,6 +127,12 @@ def cli(debug: bool) -> None:
     metavar="NAME",
     help="The field that holds a record's text in JSON Lines, JSON, CSV, TSV (default: text, content or body); kept.",
 )
+@click.option(
+    "--shards",
+    type=int,
+    metavar="N",
+    help="Split the index by file into N shards (balanced by size); kept. Changing N needs --rebuild.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 def index(
     paths: tuple[str, ...],
@@ -139,6 +145,7 @@ def index(
     no_dict: bool,
     metadata_file: str | None,
     text_field: str | None,
+    shards: int | None,
     quiet: bool,
 ) -> int:
     """Build or update the index from the files under PATHS (text, Markdown, HTML, DOCX, EPUB, TEI, PDF,
@@ -148,7 +155,7 @@ def index(
     skipped. With no PATHS, the paths (and globs) of the last run are indexed again.
     """
     from .errors import CorpusSearchError
-    from .store import build_index, last_run
+    from .shards import build, last_run
 
     if user_dict is not None and no_dict:
         raise click.UsageError("--dict and --no-dict exclude each other")
@@ -169,9 +176,10 @@ def index(
             raise CorpusSearchError(f"unknown encoding: {encoding}") from None
     progress = _Progress() if not quiet and sys.stderr.isatty() else None
     try:
-        report = build_index(
+        report = build(
             roots,
             index_dir,
+            shards=shards,
             globs=globs,
             encoding=encoding,
             follow_links=follow,
@@ -559,7 +567,7 @@ def _in_script(hit, script: str):
 @index_option
 def info(index_dir: str) -> int:
     """Show what an index holds."""
-    from .store import index_info
+    from .shards import index_info
 
     details = index_info(index_dir)
     click.echo(f"index:    {details.index_dir}")
@@ -572,7 +580,9 @@ def info(index_dir: str) -> int:
         click.echo("dict:     none")
     else:
         click.echo(f"dict:     {details.user_dict_words:,} words (sha256 {details.user_dict_sha256[:12]})")
-    from .metadata import read as read_metadata
+    if details.shards:
+        click.echo(f"shards:   {details.shards}")
+    from .shards import read_metadata
 
     found = read_metadata(index_dir)
     records = sum(len(fields) for fields in found.records.values())

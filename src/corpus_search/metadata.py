@@ -173,12 +173,20 @@ NO_METADATA = Metadata({}, {})
 
 
 def write(index_dir: str, files: dict[str, Fields], source: str | None, records: dict[str, list[Fields]]) -> None:
-    """Replace the index's metadata table in one rename."""
+    """Replace the index's metadata table in one rename (not when it holds this already: an index that
+    did not change is not written to)."""
     path = os.path.join(index_dir, FILE_NAME)
     temporary = path + ".tmp"
     stored = {"format": _FORMAT, "source": source, "files": files, "records": records}
+    encoded = json.dumps(stored, ensure_ascii=False, sort_keys=True)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == encoded:
+                return
+    except (OSError, ValueError):
+        pass
     with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(stored, handle, ensure_ascii=False, sort_keys=True)
+        handle.write(encoded)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)

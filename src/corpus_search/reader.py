@@ -25,6 +25,7 @@ from .loader import LOOKAHEAD
 from .markup import BlockMarkup, decode_block_markup
 from .normalize import is_punctuation
 from .segment import SEPARATOR, Part
+from .shards import index_dirs
 from .store import open_index, open_parts
 from .variants import fold
 
@@ -415,12 +416,15 @@ def _open(index_dir: str, attempts: int = 5):
     """
     for attempt in range(attempts):
         try:
-            index = open_index(index_dir)
+            directories = index_dirs(index_dir)  # the shards of a sharded index (shards.py), or itself
+            if not directories:
+                raise CorpusSearchError(f"no index at {index_dir} — run: cs index DIR")
+            index = open_index(*directories)
             reader = index.whoosh.reader()
             # An empty index has no columns.
             names = ("passage_starts", "text", "words", "markup") if reader.doc_count_all() else ()
             columns = {name: reader.column_reader(name) for name in names}
-            return reader, columns, open_parts(index_dir, reader), index.passages, index.chars
+            return reader, columns, open_parts(directories, reader), index.passages, index.chars
         except (CorpusSearchError, OSError):
             if attempt == attempts - 1:
                 raise

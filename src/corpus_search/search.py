@@ -37,11 +37,11 @@ from .matching import (
     variant_group,
 )
 from .metadata import Condition, Metadata, document_filter, parse_condition
-from .metadata import read as read_metadata
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
 from .ranking import BM25, in_passages, rank_order
 from .reader import IndexReader, Layout, Located, in_sorted, sorted_unique
+from .shards import read_metadata
 from .store import DEFAULT_INDEX
 
 __all__ = ["MatchOptions", "PassageKey", "SearchResult", "Searcher", "Span", "path_filter", "search", "variant_group"]

@@ -28,7 +28,7 @@ import json
 import os
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -230,6 +230,7 @@ def build_index(
     progress: Callable[[int, int, int, int, int], None] | None = None,
     metadata_file: str | None = None,
     text_field: str | None = None,
+    only: Collection[str] | None = None,
 ) -> IndexReport:
     """Make the index at `index_dir` hold exactly the matching files under `roots`: those whose name
     matches one of the `globs` (case-sensitive, as ripgrep's --glob), or without any every kind
@@ -239,9 +240,10 @@ def build_index(
     with the index is kept, unless `drop_user_dict`. `metadata_file` names a metadata table to read from
     now on, besides those found beside the files (metadata.py); a metadata table is never indexed as
     text. `text_field` names the field that holds the text of a record (records.py) from now on; without
-    it the one given before is kept, and "" goes back to finding it. Nothing is visible to searches until the
-    single Whoosh commit at the end; an error, Ctrl-C or a crash before it leaves the previous index as it
-    was (the metadata table is replaced after it).
+    it the one given before is kept, and "" goes back to finding it. `only` (a shard's files, shards.py)
+    keeps the files found whose absolute paths it holds, and then none of them is no error. Nothing is
+    visible to searches until the single Whoosh commit at the end; an error, Ctrl-C or a crash before it
+    leaves the previous index as it was (the metadata table is replaced after it).
     """
     started = time.perf_counter()
     if user_dict is not None and drop_user_dict:
@@ -250,22 +252,15 @@ def build_index(
     report = IndexReport()
     roots = [os.path.normpath(root) for root in roots]
     globs = [globs] if isinstance(globs, str) else list(globs)
-    patterns = tuple(globs) or DEFAULT_GLOBS
-    found = find_files(roots, patterns, follow_links, report.warnings, ignore_case=not globs)
     if metadata_file is None:
         metadata_file = metadata.remembered_source(index_dir)
         if metadata_file and not os.path.isfile(metadata_file):
             report.warnings.append(f"metadata file {metadata_file}, given before, is gone: its fields are dropped")
             metadata_file = None
-    named = os.path.abspath(metadata_file) if metadata_file else None
-    sources = {
-        source.real_path: source
-        for source in found
-        if os.path.basename(source.real_path) not in metadata.SOURCE_NAMES and source.real_path != named
-    }
+    sources = select_files(roots, globs, follow_links, metadata_file, report.warnings)
+    if only is not None:
+        sources = {real: source for real, source in sources.items() if real in only}
     report.files = len(sources)
-    if not sources:
-        raise CorpusSearchError(f"no files matching {' '.join(patterns)} under {' '.join(roots)}")
     folders = [os.path.abspath(root) for root in roots if os.path.isdir(root)]
     folders += [os.path.dirname(real) for real in sources]
     indexed = {real: source.path for real, source in sources.items()}
@@ -283,10 +278,28 @@ def build_index(
         metadata.write(index_dir, own, metadata_file and os.path.abspath(metadata_file), records)
     except OSError as error:
         raise CorpusSearchError(f"cannot write the index at {index_dir}: {error.strerror or error}") from None
-    if report.unreadable == report.files:
+    if report.unreadable == report.files and only is None:
         raise CorpusSearchError(f"none of the {report.files} files could be read; the index was not changed")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def select_files(
+    roots: list[str], globs: list[str], follow_links: bool, metadata_file: str | None, warnings: list[str]
+) -> dict[str, SourceFile]:
+    """The files an index of `roots` holds, by absolute path: those the globs (or, without any, every
+    kind formats.py reads) take, but no metadata table. None is an error."""
+    patterns = tuple(globs) or DEFAULT_GLOBS
+    found = find_files(roots, patterns, follow_links, warnings, ignore_case=not globs)
+    named = os.path.abspath(metadata_file) if metadata_file else None
+    sources = {
+        source.real_path: source
+        for source in found
+        if os.path.basename(source.real_path) not in metadata.SOURCE_NAMES and source.real_path != named
+    }
+    if not sources:
+        raise CorpusSearchError(f"no files matching {' '.join(patterns)} under {' '.join(roots)}")
+    return sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -666,6 +679,7 @@ class IndexInfo:
     bytes: int
     user_dict_words: int | None = None  # None: no user dictionary
     user_dict_sha256: str = ""
+    shards: int = 0  # 0: not sharded (shards.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -677,8 +691,17 @@ class OpenIndex:
     chars: int
 
 
-def open_index(index_dir: str = DEFAULT_INDEX) -> OpenIndex:
-    """The index at `index_dir`, checked to be one that this version of cs wrote (one manifest read)."""
+def open_index(index_dir: str = DEFAULT_INDEX, *shards: str) -> OpenIndex:
+    """The index at `index_dir`, checked to be one that this version of cs wrote (one manifest read);
+    with `shards`, the indexes at `index_dir` and at each of them as one, whose `whoosh.reader()` reads
+    the segments of them all as one index's (shards.py)."""
+    if shards:
+        indexes = [open_index(directory) for directory in (index_dir, *shards)]
+        return OpenIndex(
+            _Several([index.whoosh for index in indexes]),
+            sum(index.passages for index in indexes),
+            sum(index.chars for index in indexes),
+        )
     if not os.path.isdir(index_dir) or not os.path.exists(os.path.join(index_dir, MANIFEST)):
         raise CorpusSearchError(f"no index at {index_dir} — run: cs index DIR")
     files = _load_manifest(index_dir)["files"].values()
@@ -688,6 +711,19 @@ def open_index(index_dir: str = DEFAULT_INDEX) -> OpenIndex:
         )
     passages = sum(entry["passages"] for entry in files)
     return OpenIndex(_open_whoosh(index_dir), passages, sum(entry["chars"] for entry in files))
+
+
+@dataclass(frozen=True, slots=True)
+class _Several:
+    """Whoosh indexes read as one: their segments, in order, under one MultiReader."""
+
+    indexes: list
+
+    def reader(self):
+        from whoosh.reading import MultiReader
+
+        readers = [index.reader() for index in self.indexes]
+        return MultiReader([leaf for each in readers for leaf, _ in each.leaf_readers()])
 
 
 def index_info(index_dir: str = DEFAULT_INDEX) -> IndexInfo:
@@ -730,18 +766,23 @@ def last_run(index_dir: str = DEFAULT_INDEX) -> tuple[list[str], list[str]]:
     return list(manifest["roots"]), list(manifest.get("globs", []))
 
 
-def open_parts(index_dir: str, reader) -> list[tuple[Part, int, object]]:
-    """The suffix-array parts of every Whoosh segment the reader holds: (part, the segment's first
-    document number, which of the part's blocks are live), checked to hold each document exactly once."""
+def open_parts(index_dirs: list[str], reader) -> list[tuple[Part, int, object]]:
+    """The suffix-array parts of every Whoosh segment the reader holds (found in `index_dirs`: an index,
+    or the shards of one): (part, the segment's first document number, which of the part's blocks are
+    live), checked to hold each document exactly once."""
     import numpy as np
 
-    files = part_files(os.listdir(index_dir))
+    files: dict[str, list[str]] = {}
+    for directory in index_dirs:
+        found = part_files(os.listdir(directory))
+        files.update({segment: [os.path.join(directory, name) for name in names] for segment, names in found.items()})
+    index_dir = index_dirs[0] if len(index_dirs) == 1 else os.path.dirname(index_dirs[0])
     opened = []
     for leaf, base in reader.leaf_readers():
         if leaf.segment() is None:  # an empty index: Whoosh's reader of no segment
             continue
         names = files.get(leaf.segment().segment_id(), [])
-        parts = [Part(os.path.join(index_dir, name)) for name in names]
+        parts = [Part(name) for name in names]
         docs = np.concatenate([part.block_doc for part in parts]) if parts else np.zeros(0, dtype=np.int32)
         if not np.array_equal(docs, np.arange(leaf.doc_count_all())):
             raise CorpusSearchError(
