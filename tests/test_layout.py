@@ -62,6 +62,8 @@ ALLOWED = {
     "export": {"model"},  # CSV, and the JSON of the distribution rows
     "plots": {"export", "model", "output"},  # the distribution as text: table, bar chart, dispersion
     "cli": {
+        "answers",
+        "cluster",
         "shards",
         "store",
         "search",
@@ -77,6 +79,19 @@ ALLOWED = {
         "errors",
     },
     "__init__": {"errors", "model", "search", "shards"},
+    "answers": {"concordance", "distribution", "model", "search"},  # what a query command asks of an answer
+    "cluster": {  # a sharded index on a Dask cluster: builds and queries on the workers, merged here
+        "answers",
+        "concordance",
+        "distribution",
+        "errors",
+        "matching",
+        "model",
+        "ranking",
+        "search",
+        "shards",
+        "store",
+    },
 }
 
 
@@ -87,6 +102,8 @@ THIRD_PARTY = {
     "whoosh": {"store"},
     "numpy": {"segment", "store", "reader", "matching", "ranking", "search", "distribution"},
     "pydivsufsort": {"segment"},
+    "distributed": {"cluster"},
+    "dask": {"cluster"},
     "lxml": {"xmldocs"},
     "pdfminer": {"pdftext"},
     "yaml": {"formats"},

@@ -35,6 +35,20 @@ index_option = click.option(
     metavar="PATH",
     help="Index directory (or set CS_INDEX).",
 )
+cluster_option = click.option(
+    "--cluster",
+    envvar="CS_CLUSTER",
+    metavar="ADDRESS",
+    help="Run on a Dask cluster: its scheduler, tcp://HOST:8786 or tls://… (or set CS_CLUSTER); see README.",
+)
+timeout_option = click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="With --cluster: how long to try to reach the scheduler.",
+)
 
 
 class CsGroup(click.Group):
@@ -133,6 +147,8 @@ def cli(debug: bool) -> None:
     metavar="N",
     help="Split the index by file into N shards (balanced by size); kept. Changing N needs --rebuild.",
 )
+@cluster_option
+@timeout_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 def index(
     paths: tuple[str, ...],
@@ -146,6 +162,8 @@ def index(
     metadata_file: str | None,
     text_field: str | None,
     shards: int | None,
+    cluster: str | None,
+    timeout: float,
     quiet: bool,
 ) -> int:
     """Build or update the index from the files under PATHS (text, Markdown, HTML, DOCX, EPUB, TEI, PDF,
@@ -155,7 +173,7 @@ def index(
     skipped. With no PATHS, the paths (and globs) of the last run are indexed again.
     """
     from .errors import CorpusSearchError
-    from .shards import build, last_run
+    from .shards import last_run
 
     if user_dict is not None and no_dict:
         raise click.UsageError("--dict and --no-dict exclude each other")
@@ -174,9 +192,11 @@ def index(
             codecs.lookup(encoding)
         except LookupError:
             raise CorpusSearchError(f"unknown encoding: {encoding}") from None
-    progress = _Progress() if not quiet and sys.stderr.isatty() else None
+    progress = _Progress() if not quiet and sys.stderr.isatty() and not cluster else None
     try:
-        report = build(
+        report = _build(
+            cluster,
+            timeout,
             roots,
             index_dir,
             shards=shards,
@@ -208,6 +228,19 @@ def index(
             err=True,
         )
     return EXIT_MATCH
+
+
+def _build(cluster: str | None, timeout: float, roots: list[str], index_dir: str, **options):
+    """shards.build here, or on the cluster's workers (cluster.py)."""
+    from .shards import build
+
+    if not cluster:
+        return build(roots, index_dir, **options)
+    from .cluster import build as build_on_cluster
+    from .cluster import connect
+
+    with connect(cluster, timeout) as client:
+        return build_on_cluster(client, roots, index_dir, **options)
 
 
 def progress_line(
@@ -276,6 +309,8 @@ def query_command(function):
             help="Colour the output.",
         ),
         click.option("--explain", is_flag=True, help="Print the parsed query on stderr before searching."),
+        cluster_option,
+        timeout_option,
     ]
     for option in reversed(options):
         function = option(function)
@@ -283,7 +318,7 @@ def query_command(function):
 
 
 @contextlib.contextmanager
-def _query_result(
+def _answers(
     query: tuple[str, ...],
     index_dir: str,
     whole_words: bool,
@@ -292,10 +327,14 @@ def _query_result(
     paths: tuple[str, ...],
     where: tuple[str, ...],
     explain: bool,
+    cluster: str | None,
+    timeout: float,
     **_output,
 ):
     """Parse the query (a leading `-term` is a negation, `--name` an unknown option), open the index
-    and run it; yields the SearchResult while the index is open. Takes the options of query_command."""
+    and run it; yields its Answers (answers.py) while the index is open, or the answers of the shards
+    on a cluster (cluster.py) with --cluster. Takes the options of query_command."""
+    from .answers import Answers
     from .metadata import parse_condition
     from .query import explain as explained
     from .query import parse, without_punctuation
@@ -310,8 +349,15 @@ def _query_result(
         node = without_punctuation(node)
     if explain:
         click.echo(f"query: {explained(node)}", err=True)
+    if cluster:
+        from .cluster import ClusterAnswers, Request, connect
+
+        request = Request(" ".join(query), whole_words, exact_script, tuple(paths), ignore_punct, tuple(where))
+        with connect(cluster, timeout) as client, _reader_may_leave():
+            yield ClusterAnswers(client, index_dir, request)
+        return
     with Searcher(index_dir) as searcher, _reader_may_leave():
-        yield searcher.run(node, whole_words, exact_script, paths, ignore_punct, conditions)
+        yield Answers(searcher.run(node, whole_words, exact_script, paths, ignore_punct, conditions))
 
 
 def _form(as_json: bool, as_csv: bool, excel: bool, color: str, **_query) -> str:
@@ -323,11 +369,11 @@ def _form(as_json: bool, as_csv: bool, excel: bool, color: str, **_query) -> str
     return "json" if as_json else "color" if _use_color(color) else "plain"
 
 
-def _fields(form: str, result) -> dict:
+def _fields(form: str, answers) -> dict:
     """The metadata fields a CSV's columns name (every field of the index, in name order)."""
     if form not in ("csv", "excel"):
         return {}
-    return {"fields": result.searcher.metadata().names()}
+    return {"fields": answers.field_names()}
 
 
 def _printer(form: str):
@@ -372,7 +418,7 @@ def search(
     form = _form(**query)
     printer = _printer(form)
     stdout = sys.stdout
-    with _query_result(**query) as result:
+    with _answers(**query) as result:
         if count_only:
             printer.write_counts(result.counts(), stdout, form)
         elif files_only:
@@ -416,11 +462,9 @@ def kwic(
     """A concordance: one line per occurrence, centred, with its context (keyword in context)."""
     import itertools
 
-    from .concordance import kwic as concordance
-
     form = _form(**query)
-    with _query_result(**query) as result:
-        lines = concordance(result, width, sort)
+    with _answers(**query) as result:
+        lines = result.kwic(width, sort)
         if limit:
             lines = itertools.islice(lines, limit)
         written = _printer(form).write_kwic(lines, sys.stdout, form, width, **_fields(form, result))
@@ -447,15 +491,13 @@ def count(
     **query,
 ) -> int:
     """Occurrences and passages of QUERY per file (or per group of files with --by), and in total."""
-    from .concordance import counts
-
     form = _form(**query)
     if plot and form not in ("color", "plain"):
         raise click.UsageError("--plot draws text; it excludes --json and --csv")
     if plot or field is not None:
         return _distribution(field or "file", sort or "path", plot, form, query)
-    with _query_result(**query) as result:
-        files, total = counts(result)
+    with _answers(**query) as result:
+        files, total = result.file_counts()
         if sort in (None, "count"):
             files.sort(key=lambda found: (-found.occurrences, -found.passages, found.path))
         _printer(form).write_file_counts(files, total, sys.stdout, form)
@@ -464,11 +506,10 @@ def count(
 
 def _distribution(field: str, sort: str, plot: bool, form: str, query: dict) -> int:
     """`cs count --by FIELD`: the groups' counts, rates and characters, as a table, a bar chart, or rows."""
-    from .distribution import group_counts, grouping
     from .plots import write_group_counts
 
-    with _query_result(**query) as result:
-        groups, total = group_counts(result, grouping(field, result.searcher.metadata()))
+    with _answers(**query) as result:
+        groups, total = result.group_counts(field)
         if sort == "count":
             groups.sort(key=lambda found: (-found.occurrences, -found.passages, found.group))
         write_group_counts(groups, total, field, sys.stdout, form, plot)
@@ -489,12 +530,11 @@ def _distribution(field: str, sort: str, plot: bool, form: str, query: dict) -> 
 )
 def plot(field: str, width: int, **query) -> int:
     """A dispersion plot: where QUERY occurs along each file (or group), as AntConc's Concordance Plot."""
-    from .distribution import dispersion, grouping
     from .plots import write_dispersion
 
     form = _form(**query)
-    with _query_result(**query) as result:
-        rows = dispersion(result, grouping(field, result.searcher.metadata()))
+    with _answers(**query) as result:
+        rows = result.dispersion(field)
         write_dispersion(rows, field, sys.stdout, form, width)
         return EXIT_MATCH if any(row.offsets for row in rows) else EXIT_NO_MATCH
 
@@ -522,11 +562,9 @@ def collocates(
     **query,
 ) -> int:
     """Words that occur near QUERY more often than chance, by log-likelihood (see README)."""
-    from .concordance import collocates as find_collocates
-
     form = _form(**query)
-    with _query_result(**query) as result:
-        found = find_collocates(result, window, min_count)
+    with _answers(**query) as result:
+        found = result.collocates(window, min_count)
         if sort == "mi":
             found.sort(key=lambda row: (-row.mutual_information, row.word))
         elif sort == "count":
@@ -565,11 +603,20 @@ def _in_script(hit, script: str):
 
 @cli.command()
 @index_option
-def info(index_dir: str) -> int:
+@cluster_option
+@timeout_option
+def info(index_dir: str, cluster: str | None, timeout: float) -> int:
     """Show what an index holds."""
     from .shards import index_info
 
-    details = index_info(index_dir)
+    if cluster:
+        from .cluster import connect
+        from .cluster import info as info_on_cluster
+
+        with connect(cluster, timeout) as client:
+            details = info_on_cluster(client, index_dir)
+    else:
+        details = index_info(index_dir)
     click.echo(f"index:    {details.index_dir}")
     click.echo(f"paths:    {' '.join(details.roots)}")
     click.echo(f"files:    {details.files:,}")

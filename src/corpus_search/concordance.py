@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .analysis import BOUNDARY, is_collocate
 from .errors import CorpusSearchError
@@ -43,11 +43,16 @@ def kwic(result: SearchResult, width: int = DEFAULT_WIDTH, sort: str = "path") -
     """One Concordance per occurrence; `sort` is `path` (text order, streamed), `left` or `right`."""
     if sort not in KWIC_SORTS:
         raise CorpusSearchError(f"cannot sort KWIC lines by {sort!r}; use one of: {', '.join(KWIC_SORTS)}")
-    lines = (line for path, key in _text_order(result) for line in _lines(result, path, key, width))
+    yield from kwic_order(
+        (line for path, key in _text_order(result) for line in _lines(result, path, key, width)), sort
+    )
+
+
+def kwic_order(lines: Iterable[Concordance], sort: str) -> Iterator[Concordance]:
+    """KWIC lines given in text order, in the order `sort` asks for (a stable sort: ties in text order)."""
     if sort == "path":
         yield from lines
-        return
-    if sort == "left":
+    elif sort == "left":
         yield from sorted(lines, key=lambda line: (to_simplified(line.left)[::-1], to_simplified(line.keyword)))
     else:
         yield from sorted(lines, key=lambda line: (to_simplified(line.right), to_simplified(line.keyword)))
@@ -92,6 +97,13 @@ def collocates(
 ) -> list[Collocate]:
     """Words seen within `window` words of an occurrence at least `min_count` times and more often than
     their corpus frequency predicts, best log-likelihood first."""
+    seen = window_words(result, window)
+    frequencies, total = result.searcher.word_frequencies(result.docnums(), seen)
+    return score_collocates(seen, frequencies, total, min_count)
+
+
+def window_words(result: SearchResult, window: int = DEFAULT_WINDOW) -> Counter[str]:
+    """How often each word is seen within `window` words left or right of an occurrence."""
     if window < 1:
         raise CorpusSearchError("the collocate window must be at least 1 word")
     searcher = result.searcher
@@ -106,8 +118,7 @@ def collocates(
         for start, end in occurrences:
             seen.update(words.left(start, window))
             seen.update(words.right(end, window))
-    frequencies, total = searcher.word_frequencies(result.docnums(), seen)
-    return score_collocates(seen, frequencies, total, min_count)
+    return seen
 
 
 def score_collocates(seen: Counter[str], frequencies: Counter[str], total: int, min_count: int) -> list[Collocate]:

@@ -17,7 +17,7 @@ tables, never by reading a file again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -33,12 +33,12 @@ def by_file(path: str, record: int) -> str:
     return path
 
 
-def grouping(field: str, metadata: Metadata | None = None) -> Grouping:
-    """The grouping a field name stands for: `file`, or a field that some document's metadata has; an
-    unknown name is the user's error."""
+def grouping(field: str, metadata: Metadata | None = None, known: Iterable[str] | None = None) -> Grouping:
+    """The grouping a field name stands for: `file`, or a field that some document's metadata has
+    (`known`: the fields of every shard, for one of them); an unknown name is the user's error."""
     if field == "file":
         return by_file
-    known = metadata.names() if metadata else []
+    known = list(known) if known is not None else metadata.names() if metadata else []
     if field not in known:
         raise CorpusSearchError(f"--by: unknown field {field!r} (fields: {', '.join(['file', *known])})")
     return lambda path, record: (metadata.fields(path, record) or {}).get(field)
@@ -50,14 +50,14 @@ def _block_groups(result: SearchResult, group_of: Grouping) -> tuple[list[str], 
     no group)."""
     names = result.searcher.block_values(group_of)
     searched = result.searched()
-    present = sorted({name for name in names[searched].tolist() if name is not None}, key=_name_order)
+    present = sorted({name for name in names[searched].tolist() if name is not None}, key=name_order)
     number = {name: index for index, name in enumerate(present)}
     groups = np.full(len(names), -1, dtype=np.int64)
     groups[searched] = [number.get(name, -1) for name in names[searched].tolist()]
     return present, groups
 
 
-def _name_order(name: str) -> tuple:
+def name_order(name: str) -> tuple:
     try:
         return (0, float(name), name)
     except ValueError:

@@ -261,10 +261,13 @@ def parse_condition(expression: str) -> Condition:
     return Condition(field, operator, value)
 
 
-def document_filter(conditions: list[Condition], metadata: Metadata) -> Callable[[str, int], bool]:
+def document_filter(
+    conditions: list[Condition], metadata: Metadata, known: Iterable[str] | None = None
+) -> Callable[[str, int], bool]:
     """A test for documents (path, record): every condition holds for the document's fields. A field
-    that no indexed document has is the user's error (a typo would otherwise quietly find nothing)."""
-    known = metadata.names()
+    that no indexed document has (`known`: the fields of every shard, for one of them) is the user's
+    error (a typo would otherwise quietly find nothing)."""
+    known = metadata.names() if known is None else list(known)
     for condition in conditions:
         if condition.field not in known:
             listed = ", ".join(known) or "none: see metadata.csv in the README"

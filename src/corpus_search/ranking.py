@@ -17,6 +17,21 @@ from .reader import Located
 
 
 @dataclass(frozen=True, slots=True)
+class Statistics:
+    """What BM25 counts over the whole collection, when one index holds only a part of it (a shard on a
+    cluster: cluster.py gathers them first, as Elasticsearch's dfs_query_then_fetch): its passages, its
+    characters, and in how many passages each positive term of the query occurs."""
+
+    passages: int
+    chars: int
+    frequencies: tuple[int, ...]
+
+    @property
+    def average_length(self) -> float:
+        return self.chars / self.passages if self.passages else 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class BM25:
     """Okapi BM25 with the collection's statistics: passages in all, and their average length."""
 
@@ -26,13 +41,16 @@ class BM25:
     b: float = 0.75
     inside_word_weight: float = 0.5
 
-    def scores(self, passages: np.ndarray, lengths: np.ndarray, terms: list[Located]) -> np.ndarray:
-        """The score of each passage (sorted unique ids) for the terms' occurrences."""
+    def scores(
+        self, passages: np.ndarray, lengths: np.ndarray, terms: list[Located], frequencies: tuple[int, ...] = ()
+    ) -> np.ndarray:
+        """The score of each passage (sorted unique ids) for the terms' occurrences; `frequencies`: in how
+        many passages of the collection each term occurs, when these terms are not all of it."""
         scores = np.zeros(len(passages))
         norms = self.k1 * (1 - self.b + self.b * lengths / self.average_length)
-        for located in terms:
+        for number, located in enumerate(terms):
             frequency = in_passages(passages, located, np.where(located.whole, 1.0, self.inside_word_weight))
-            document_frequency = len(located.passage_runs()[0])
+            document_frequency = frequencies[number] if frequencies else len(located.passage_runs()[0])
             idf = math.log(1 + (self.total_passages - document_frequency + 0.5) / (document_frequency + 0.5))
             present = frequency > 0
             found = frequency[present]

@@ -113,8 +113,8 @@ class IndexReader:
 
     def __init__(self, index_dir: str):
         self.index_dir = index_dir
-        self.whoosh, self._columns, self.parts, self.total_passages, total_chars = _open(index_dir)
-        self.average_length = total_chars / self.total_passages if self.total_passages else 1.0
+        self.whoosh, self._columns, self.parts, self.total_passages, self.total_chars = _open(index_dir)
+        self.average_length = self.total_chars / self.total_passages if self.total_passages else 1.0
         self.position_offset = np.cumsum([0, *(len(part.codes) for part, _, _ in self.parts)])
         self.passage_offset = np.cumsum([0, *(len(part.passage_start) for part, _, _ in self.parts)])
         positions, passages = self.position_offset, self.passage_offset

@@ -39,7 +39,7 @@ from .matching import (
 from .metadata import Condition, Metadata, document_filter, parse_condition
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
-from .ranking import BM25, in_passages, rank_order
+from .ranking import BM25, Statistics, in_passages, rank_order
 from .reader import IndexReader, Layout, Located, in_sorted, sorted_unique
 from .shards import read_metadata
 from .store import DEFAULT_INDEX
@@ -61,6 +61,7 @@ class SearchResult:
     passages: np.ndarray  # sorted global passage ids
     terms: list[Term]  # the positive terms, for ranking
     kept: np.ndarray | None = None  # which blocks --path and --where keep (None: all)
+    statistics: Statistics | None = None  # the whole collection's, when this index is a shard of it
     _scored: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _ranked: list[tuple[float, str, int, PassageKey]] | None = field(default=None, repr=False)
 
@@ -80,7 +81,7 @@ class SearchResult:
 
     def _scoring(self) -> tuple[np.ndarray, np.ndarray]:
         if self._scored is None:
-            self._scored = self.searcher.scored(self.passages, self.terms, self.options)
+            self._scored = self.searcher.scored(self.passages, self.terms, self.options, self.statistics)
         return self._scored
 
     def order(self, limit: int | None = None) -> np.ndarray:
@@ -284,6 +285,8 @@ class Searcher:
         paths: Sequence[str] = (),
         ignore_punct: bool = False,
         where: Sequence[str | Condition] = (),
+        statistics: Statistics | None = None,
+        fields: Sequence[str] | None = None,
     ) -> SearchResult:
         """Find and rank every passage that satisfies `query`.
 
@@ -291,6 +294,8 @@ class Searcher:
         matching after t2s only. `paths`: globs; only files that match one of them (see path_filter).
         `ignore_punct`: punctuation is ignored in the query and skipped in the text (a match spans it).
         `where`: metadata conditions (metadata.py, like `year>=1990`); only files for which all hold.
+        `statistics` and `fields`: the whole collection's BM25 statistics and metadata field names, when
+        this index is one shard of it (cluster.py).
         """
         conditions = [parse_condition(each) if isinstance(each, str) else each for each in where]
         node = parse(query) if isinstance(query, str) else node_checked(query)
@@ -302,10 +307,12 @@ class Searcher:
             path_wanted = path_filter(paths)
             tests.append(lambda path, record: path_wanted(path))
         if conditions:
-            tests.append(document_filter(conditions, self.metadata()))
+            tests.append(document_filter(conditions, self.metadata(), fields))
         wanted = (lambda path, record: all(test(path, record) for test in tests)) if tests else None
         with self._damage_reported():
-            return self._run(node, options, wanted)
+            result = self._run(node, options, wanted)
+        result.statistics = statistics
+        return result
 
     def metadata(self) -> Metadata:
         """The fields of each indexed document that has any (metadata.py), read on first use."""
@@ -343,15 +350,31 @@ class Searcher:
             return None
         return metadata.fields(path, int(self.reader.block_record[self.reader.block_of(docnum)]))
 
-    def scored(self, passages: np.ndarray, terms: list[Term], options: MatchOptions) -> tuple[np.ndarray, np.ndarray]:
-        """BM25 scores of the passages, and how many of the terms occur in each as typed."""
+    def scored(
+        self, passages: np.ndarray, terms: list[Term], options: MatchOptions, statistics: Statistics | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores of the passages (with the collection's `statistics` when this index is a part of
+        it), and how many of the terms occur in each as typed."""
         located = [self.located(term, options) for term in terms]
         exact_terms = np.zeros(len(passages), dtype=np.int64)
         for term, found in zip(terms, located, strict=True):
             exact = spelled_as_typed(self.reader, term, found, options)
             exact_terms += in_passages(passages, found.where(exact)) > 0
         lengths = self.reader.passage_values(passages, "passage_length")
-        return self.ranking.scores(passages, lengths, located), exact_terms
+        if statistics is None:
+            return self.ranking.scores(passages, lengths, located), exact_terms
+        ranking = BM25(statistics.passages, statistics.average_length)
+        return ranking.scores(passages, lengths, located, statistics.frequencies), exact_terms
+
+    def statistics(self, query: str | Node, options: MatchOptions) -> Statistics:
+        """This index's part of the collection's statistics for a query (ranking.Statistics): summed
+        over the shards, they are what one index of every shard would count."""
+        node = parse(query) if isinstance(query, str) else node_checked(query)
+        if options.ignore_punct:
+            node = without_punctuation(node)
+        with self._damage_reported():
+            frequencies = [len(self.located(term, options).passage_runs()[0]) for term in positive_terms(node)]
+        return Statistics(self.total_passages, self.reader.total_chars, tuple(frequencies))
 
     # -- hits ------------------------------------------------------------------------------------------
 

@@ -89,10 +89,12 @@ def build(
     globs: Sequence[str] = (),
     rebuild: bool = False,
     progress: Callable[[int, int, int, int, int], None] | None = None,
+    runner: Callable[[list[ShardBuild]], list[store.IndexReport]] | None = None,
     **options,
 ) -> store.IndexReport:
     """store.build_index for an index that is (or is to be) sharded into `shards`, or that is not (then
-    it is store.build_index itself). The options are build_index's."""
+    it is store.build_index itself). The options are build_index's. `runner` builds the shards (one
+    after the other here, by default; on a cluster's workers: cluster.py)."""
     catalog = read_catalog(index_dir)
     if shards is None and catalog is None:
         return store.build_index(roots, index_dir, globs=globs, rebuild=rebuild, progress=progress, **options)
@@ -105,7 +107,33 @@ def build(
             change = f"cs index --rebuild --shards {shards}"
             raise CorpusSearchError(f"index at {index_dir} has {catalog.shards} shards; to change that: {change}")
     count = shards if shards is not None else catalog.shards
-    return _build_sharded(roots, index_dir, count, list(globs), rebuild, catalog, progress, options)
+    if runner is None:
+        runner = lambda jobs: [job.run(progress) for job in jobs]  # noqa: E731
+    return _build_sharded(roots, index_dir, count, list(globs), rebuild, catalog, runner, options)
+
+
+@dataclass(frozen=True, slots=True)
+class ShardBuild:
+    """One shard's part of a build: store.build_index of its files (by absolute path) into its folder."""
+
+    roots: list[str]
+    directory: str
+    globs: list[str]
+    rebuild: bool
+    files: frozenset[str]
+    options: dict
+
+    def run(self, progress=None, **more) -> store.IndexReport:
+        options = self.options | more
+        return store.build_index(
+            self.roots,
+            self.directory,
+            globs=self.globs,
+            rebuild=self.rebuild,
+            progress=progress,
+            only=self.files,
+            **options,
+        )
 
 
 def _build_sharded(
@@ -115,7 +143,7 @@ def _build_sharded(
     globs: list[str],
     rebuild: bool,
     catalog: Catalog | None,
-    progress,
+    runner: Callable[[list[ShardBuild]], list[store.IndexReport]],
     options: dict,
 ) -> store.IndexReport:
     import time
@@ -130,18 +158,18 @@ def _build_sharded(
     if rebuild and catalog is None and os.path.exists(os.path.join(index_dir, store.MANIFEST)):
         _clear_unsharded(index_dir)
     _write_catalog(index_dir, planned)
-    total = store.IndexReport()
     members: list[set[str]] = [set() for _ in range(count)]
     for real, source in found.items():
         members[planned.files[source.path]].add(real)
+    jobs = []
     for shard in range(count):
         directory = planned.directory(index_dir, shard)
-        if not members[shard]:
+        if members[shard]:
+            jobs.append(ShardBuild(roots, directory, globs, rebuild, frozenset(members[shard]), options))
+        else:
             shutil.rmtree(directory, ignore_errors=True)
-            continue
-        report = store.build_index(
-            roots, directory, globs=globs, rebuild=rebuild, progress=progress, only=members[shard], **options
-        )
+    total = store.IndexReport()
+    for report in runner(jobs):
         total = _added(total, report)
     for stale in range(count, catalog.shards if catalog else 0):  # after --rebuild with fewer shards
         shutil.rmtree(planned.directory(index_dir, stale), ignore_errors=True)
