@@ -165,6 +165,10 @@ def report_section(rows, builds, local_build, sizes, chars, rss, cli, args, took
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
     overhead = [figures["1 hits"] - figures["local hits"] for figures in rows.values()]
+    one_round = statistics.median(column("1 count")) - statistics.median(column("local count"))
+    per_task = (statistics.median(column("4 count")) - statistics.median(column("1 count"))) / 3
+    shard_gb = 125e6 * sum(sizes[1]) / chars / 1e9
+    latency = 2 * (one_round + 80 * per_task) + 0.081
     lines = [
         CLUSTER_BEGIN,
         "## Cluster (bench/cluster.py)",
@@ -194,36 +198,36 @@ def report_section(rows, builds, local_build, sizes, chars, rss, cli, args, took
     lines += [
         "",
         f"- **Scatter-gather overhead** (cluster with 1 shard less the local index, hits(20)): median "
-        f"{ms(statistics.median(overhead))}, p95 {ms(p95(overhead))} per query. It is Dask's: two rounds of "
-        "tasks for a ranked query (the BM25 statistics, then the hits), each a submit, a run on a worker "
-        "and a gather, about a millisecond each at the scheduler and the client, plus pickling the Hits.",
+        f"{ms(statistics.median(overhead))}, p95 {ms(p95(overhead))} per query. A ranked query is two rounds "
+        f"of tasks (the BM25 statistics, then the hits); one round (`count`, 1 shard, less the local count) "
+        f"costs {ms(one_round)}: Dask's submit, the hop to a worker thread and back, the gather, and "
+        f"pickling. Each shard more adds {ms(per_task)} to a round here (count, 1 to 4 shards, on 2 workers).",
         f"- End to end, `cs search QUERY` as a new process: {cli['local']:.2f} s on the local index, "
         f"{cli['cluster']:.2f} s with `--cluster` on 4 shards (the client's import of distributed and its "
         "connection come on top).",
         f"- Memory: the 2 workers held {rss[0] / 2**20:.0f} and {rss[-1] / 2**20:.0f} MiB after answering "
-        "from every index above (shards kept open). Disk: "
-        f"{per_char:.1f} bytes of index per character.",
+        f"from every index above (shards kept open). Disk: {per_char:.1f} bytes of index per character.",
         "",
-        "**On paper: 10 billion characters**, from these figures and bench/engine.py's (16×, 124 M characters "
-        "in one index: warm query median 31 ms, p95 81 ms; build 234 s on 2 cores, peak 762 MiB):",
+        "**On paper: 10 billion characters**, from these figures and bench/engine.py's at 16× (124 M characters "
+        "in one index: warm query median 31 ms, p95 81 ms; build 234 s on 2 cores, peak RSS 762 MiB):",
         "",
-        f"- **Shards** of about 125 M characters (the size measured at 16×): 80 shards, each "
-        f"{125e6 * per_char / 1e9:.1f} GB on disk, {10e9 * per_char / 1e12:.2f} TB in all on the shared "
-        "filesystem.",
-        "- **Workers**: 20 machines of 8 cores and 32 GB, 4 shards each (a worker process of one thread per "
-        "shard; an open shard is mostly memory-mapped, so the page cache, not the heap, needs the 4–5 GB of "
-        "its 4 shards to stay warm; the heap holds well under 1 GB per shard).",
-        "- **Building**: 80 tasks of about 4 minutes each (the 16× build, on 2 cores) on 160 cores: about "
-        "10 minutes of wall time if the filesystem keeps up (about 1.1 TB written).",
-        "- **Latency** of a warm ranked query: the slowest of 80 shards (p95 81 ms each, all running at "
-        "once) plus two rounds of 80 tasks through one scheduler (about 1 ms of scheduler time per task: "
-        "some 160 ms) plus the merge: 0.3–0.4 s expected, against the single-machine index, which could not "
-        "hold it.",
-        "- **What breaks first**: the scheduler's per-task cost (a task per shard per round) and the "
-        "client's merge of every kwic line (all of them travel for a common word). The fixes: one task per "
-        "worker for all its shards (an actor per worker), the BM25 statistics of common terms kept in the "
-        "catalog so a ranked query is one round, and a kwic `--limit` pushed down to the shards. "
-        "Per-record metadata of a huge dataset (cs-metadata.json read whole) is next.",
+        f"- **Shards** of about 125 M characters (the size measured at 16×): 80 shards of {shard_gb:.1f} GB, "
+        f"{10e9 * per_char / 1e9:.0f} GB in all on the shared filesystem.",
+        f"- **Workers**: 20 machines of 8 cores and 32 GB, 4 shards each, a worker process of one thread per "
+        f"shard. A shard is memory-mapped: the page cache needs {4 * shard_gb:.1f} GB per machine to keep "
+        "its 4 shards warm, the heap under 1 GB per shard (762 MiB peak while building one).",
+        "- **Building**: 80 tasks, each analysing in one process: about 8 minutes for 125 M characters (the "
+        "16× build took 234 s on 2 cores). 20 machines of 8 cores run all 80 at once: 8–10 minutes of wall "
+        "time, if the shared filesystem takes about 110 GB of writes in that time.",
+        f"- **Latency** of a warm ranked query, extrapolated from the figures above: two rounds of "
+        f"({ms(one_round)} + 80 × {ms(per_task)}) plus the slowest shard (p95 81 ms): about "
+        f"{latency:.2f} s. The per-shard cost is the scheduler's and this process's, one task each, and it "
+        "dominates.",
+        "- **What breaks first**: that per-task cost (a task per shard per round), then the merge here of "
+        "every kwic line (all of them travel for a common word), then `cs-metadata.json` read whole for a "
+        "dataset of millions of records. The fixes: one task per worker for all its shards (an actor per "
+        "worker), the BM25 statistics of common terms kept in the catalog so most ranked queries are one "
+        "round, and kwic `--limit` pushed down to the shards.",
         CLUSTER_END,
     ]
     return "\n".join(lines) + "\n"
