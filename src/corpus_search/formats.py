@@ -98,20 +98,14 @@ def extract(path: str, data: bytes, encoding: str | None = None, text_field: str
 
 def _text(path: str, data: bytes, encoding: str | None, kind: str) -> Extracted:
     """Text, Markdown and HTML: decoded as text files are (loader.decode), then read as their kind."""
-    from .loader import decode
     from .markup import has_markup, header_fields
 
     if kind in (".html", ".htm") and encoding is None:
         from .xmldocs import html_charset
 
         encoding = html_charset(data)
-    decoded = decode(data, encoding)
-    if decoded.text is None:
-        raise CorpusSearchError("not a text file")
-    warnings = []
-    if decoded.replaced:
-        warnings.append(f"{path}: {decoded.replaced} bytes that are not {decoded.encoding} replaced by U+FFFD")
-    text, fields = decoded.text, None
+    warnings: list[str] = []
+    text, fields = _decoded(path, data, encoding, warnings), None
     if kind in (".html", ".htm"):
         from .xmldocs import html_document
 
@@ -148,17 +142,23 @@ def _without_front_matter(path: str, text: str, warnings: list[str]) -> tuple[st
     return blank + text[front.end() :], fields
 
 
-def _records(path: str, data: bytes, encoding: str | None, kind: str, text_field: str | None) -> Extracted:
+def _decoded(path: str, data: bytes, encoding: str | None, warnings: list[str]) -> str:
+    """A file decoded as a text file is (loader.decode), with a warning where bytes were replaced."""
     from .loader import decode
-    from .records import read_records
 
     decoded = decode(data, encoding)
     if decoded.text is None:
         raise CorpusSearchError("not a text file")
-    warnings = []
     if decoded.replaced:
         warnings.append(f"{path}: {decoded.replaced} bytes that are not {decoded.encoding} replaced by U+FFFD")
-    records = read_records(path, kind, decoded.text, text_field, warnings)
+    return decoded.text
+
+
+def _records(path: str, data: bytes, encoding: str | None, kind: str, text_field: str | None) -> Extracted:
+    from .records import read_records
+
+    warnings: list[str] = []
+    records = read_records(path, kind, _decoded(path, data, encoding, warnings), text_field, warnings)
     text = "\n".join(record.text for record in records)
     return Extracted(text, None, "\n".join(warnings) or None, records)
 

@@ -3,7 +3,8 @@ passage a position is in, word flags, and each block's text, layout and words.
 
 Positions are global: the parts of segment.py laid end to end, in Whoosh document order. Passage ids are
 global too. Everything per position or per passage is a numpy array, computed part by part; everything
-per block (a few thousand at most) is built once when the index is opened.
+per block (a block holds up to 64 K characters of one file, or of one record of a dataset) is built once
+when the index is opened.
 
 (A little over 400 lines: it is the one door every query reads the index through, positions, blocks,
 passages, files and word counts, and splitting it would put a second door on the format.)
