@@ -259,3 +259,9 @@ def test_each_worker_opens_a_shard_once_and_again_only_when_it_changed(cluster, 
     after = {(worker, d): found for worker, shards in reopened.items() for d, found in shards.items() if d in mine}
     assert before.keys() == after.keys()
     assert sum(before[key] != after[key] for key in before) == 1  # only the shard that changed was opened again
+
+
+def test_without_dask_installed_cluster_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # what `import distributed` meets without the extra
+    result = run("search", "宝玉", "--index", str(tmp_path), "--cluster", "tcp://127.0.0.1:8786")
+    assert (result.exit_code, result.stderr) == (2, "cs: --cluster needs Dask: pip install 'corpus-search[cluster]'\n")

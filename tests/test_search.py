@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -181,6 +182,20 @@ def answers(index_dir: str) -> dict[str, list]:
             collocated = [(row.word, row.count, row.frequency) for row in collocates(result, min_count=1)]
             found[f"collocates {query} {paths}"] = [dict(frequencies), total, collocated]
     return found
+
+
+def test_files_under_another_spelling_of_their_folder_are_indexed_under_the_new_paths(seeds_dir, tmp_path, monkeypatch):
+    """`cs index in` then `cs index /abs/in`: the same files, unchanged, under new paths replace the old."""
+    shutil.copytree(seeds_dir, tmp_path / "in")
+    monkeypatch.chdir(tmp_path)
+    index_dir = str(tmp_path / "index")
+    build_index(["in"], index_dir)
+    before = [(hit.passage.path, hit.line) for hit in search("党员", index_dir)]
+    report = build_index([str(tmp_path / "in")], index_dir)
+    assert (report.added, report.removed, report.unchanged) == (5, 5, 0)
+    assert [(hit.passage.path, hit.line) for hit in search("党员", index_dir)] == [
+        (str(tmp_path / path), line) for path, line in before
+    ]
 
 
 def test_an_updated_index_answers_as_a_fresh_build(corpus_dir, tmp_path):

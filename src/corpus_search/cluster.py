@@ -72,7 +72,10 @@ def connect(address: str, timeout: float = 10.0) -> Iterator[object]:
     configuration); CorpusSearchError when it cannot be reached within `timeout` seconds."""
     for name in ("distributed", "tornado"):  # their log lines are not this command's output
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    from distributed import Client
+    try:
+        from distributed import Client
+    except ImportError:
+        raise CorpusSearchError("--cluster needs Dask: pip install 'corpus-search[cluster]'") from None
 
     try:
         client = Client(address, timeout=timeout, set_as_default=False)

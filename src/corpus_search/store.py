@@ -632,7 +632,7 @@ def _analyse_all(
     so that no process holds all the documents of a huge file at once."""
     small = [source for source in sources if source.size <= BIG_FILE]
     big = [source for source in sources if source.size > BIG_FILE]
-    arguments = [(source, known.get(source.real_path, {}).get("sha256"), reading) for source in small]
+    arguments = [(source, _known_sha256(known, source), reading) for source in small]
     if pool is None:
         yield from map(_analyse_star, arguments)
     else:
@@ -647,7 +647,15 @@ def _analyse_all(
         while ahead:
             yield ahead.popleft().result()
     for source in big:
-        yield _analyse(source, known.get(source.real_path, {}).get("sha256"), reading, lazy=True)
+        yield _analyse(source, _known_sha256(known, source), reading, lazy=True)
+
+
+def _known_sha256(known: dict[str, dict], source: SourceFile) -> str | None:
+    """The content hash the index has for a file under the same path (None: analyse it whatever its hash;
+    a file indexed under another path, `cs index ../corpus` then `cs index /data/corpus`, is added anew
+    under the new one, its old path being removed)."""
+    entry = known.get(source.real_path, {})
+    return entry.get("sha256") if entry.get("path") == source.path else None
 
 
 def _analyse_star(arguments: tuple) -> _Analysed:
