@@ -54,6 +54,8 @@ COMMANDS = [
     ("count",),
     ("count", "--by", "file", "--json"),
     ("collocates", "--json", "--min-count", "2"),
+    ("plot", "--json"),
+    ("count", "--plot"),
 ]
 
 
@@ -103,6 +105,8 @@ def test_where_and_by_answer_as_one_local_index(cluster, seeds_dir, seeds_index,
         ("search", "党员", "-n", "0", "--json", "--where", "place~*州"),
         ("count", "党员", "--by", "place", "--json"),
         ("kwic", "疫情", "--csv", "--where", "script=simplified"),
+        ("plot", "党员", "--by", "place", "--json"),
+        ("plot", "党员", "--by", "script", "--json"),  # a group of files in both shards, laid end to end
         ("count", "党员", "--by", "nosuchfield"),
         ("search", "党员", "--where", "nosuchfield=1"),
     ):

@@ -21,6 +21,7 @@ changed; tasks on one shard take turns. The merges give what one index of every 
   stable sort as concordance.kwic_order);
 - collocates: the window counts summed first, then each shard's frequencies of every word seen,
   summed, then scored (concordance.score_collocates);
+- a dispersion plot: each shard's offsets per group and file, the files laid end to end in path order;
 - `--where` and `--by` check a field against the fields of every shard, not of one.
 
 **Failures.** A scheduler that cannot be reached within `timeout` is one error naming its address. An
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 
 from .answers import Answers
 from .concordance import kwic_order, score_collocates, window_words
-from .distribution import group_counts, grouping, name_order
+from .distribution import dispersion, group_counts, grouping, name_order
 from .errors import CorpusSearchError
 from .matching import MatchOptions
 from .model import Collocate, Concordance, Dispersion, FileCount, GroupCount, Hit
@@ -223,12 +224,25 @@ def _groups(result: SearchResult, field: str, known: list[str]) -> tuple[list[Gr
     return group_counts(result, grouping(field, result.searcher.metadata(), known))
 
 
+def _dispersion(result: SearchResult, field: str, known: list[str]) -> list[Dispersion]:
+    """Each group's text cut by file: a row per (group, file), named `group NUL path`, whose offsets are
+    those in that file's part of the group's text (a file is in one shard; the merge lays them end to end)."""
+    group_of = grouping(field, result.searcher.metadata(), known)
+
+    def by_group_and_file(path: str, record: int) -> str | None:
+        group = group_of(path, record)
+        return None if group is None else f"{group}\0{path}"
+
+    return dispersion(result, by_group_and_file)
+
+
 _ANSWERS = {
     "counts": lambda result: (result.total, result.counts()),
     "hits": _best,
     "kwic": lambda result, width: list(Answers(result).kwic(width, "path")),
     "file_counts": lambda result: Answers(result).file_counts(),
     "groups": _groups,
+    "dispersion": _dispersion,
     "seen": lambda result, window: window_words(result, window),
     "frequencies": _frequencies,
 }
@@ -309,7 +323,21 @@ class ClusterAnswers:
         return groups, total
 
     def dispersion(self, field: str) -> list[Dispersion]:
-        raise CorpusSearchError("plot does not run on a cluster yet: run it without --cluster")
+        known = self.field_names()
+        grouping(field, known=known)
+        parts: dict[str, list[tuple[str, int, tuple[int, ...]]]] = {}
+        for rows in self._ask("dispersion", (field, known)):
+            for row in rows:
+                group, path = row.group.rsplit("\0", 1)
+                parts.setdefault(group, []).append((path, row.characters, row.offsets))
+        merged = []
+        for group in sorted(parts, key=name_order):
+            before, offsets = 0, []
+            for _, characters, found in sorted(parts[group]):  # the group's files end to end, in path order
+                offsets.extend(offset + before for offset in found)
+                before += characters
+            merged.append(Dispersion(group, before, tuple(offsets)))
+        return merged
 
     def collocates(self, window: int, min_count: int) -> list[Collocate]:
         seen: Counter[str] = Counter()
