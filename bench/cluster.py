@@ -224,10 +224,10 @@ def report_section(rows, builds, local_build, sizes, chars, rss, cli, args, took
         f"{latency:.2f} s. The per-shard cost is the scheduler's and this process's, one task each, and it "
         "dominates.",
         "- **What breaks first**: that per-task cost (a task per shard per round), then the merge here of "
-        "every kwic line (all of them travel for a common word), then `cs-metadata.json` read whole for a "
-        "dataset of millions of records. The fixes: one task per worker for all its shards (an actor per "
-        "worker), the BM25 statistics of common terms kept in the catalog so most ranked queries are one "
-        "round, and kwic `--limit` pushed down to the shards.",
+        "every kwic line of a common word when no `--limit` is given (with one, each shard sends only its "
+        "first `limit`), then `cs-metadata.json` read whole for a dataset of millions of records. The "
+        "fixes: one task per worker for all its shards (an actor per worker), and the BM25 statistics of "
+        "common terms kept in the catalog so that most ranked queries take one round.",
         CLUSTER_END,
     ]
     return "\n".join(lines) + "\n"

@@ -51,6 +51,8 @@ COMMANDS = [
     ("search", "-l", "--path", "novels/*"),
     ("kwic", "--json"),
     ("kwic", "--sort", "left", "--width", "6", "-n", "30"),
+    ("kwic", "--sort", "right", "-n", "7"),
+    ("kwic", "-n", "5", "--json"),
     ("count",),
     ("count", "--by", "file", "--json"),
     ("collocates", "--json", "--min-count", "2"),

@@ -4,6 +4,7 @@ the same printers, so the two outputs can be compared byte for byte."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 
 from .concordance import collocates, counts, kwic
@@ -30,8 +31,9 @@ class Answers:
     def hits(self, limit: int | None, context: int = 0) -> Iterable[Hit]:
         return self.result.hits(limit, context)
 
-    def kwic(self, width: int, sort: str) -> Iterator[Concordance]:
-        return kwic(self.result, width, sort)
+    def kwic(self, width: int, sort: str, limit: int | None = None) -> Iterator[Concordance]:
+        """KWIC lines in the order `sort` asks; the first `limit` (None: all)."""
+        return itertools.islice(kwic(self.result, width, sort), limit)
 
     def file_counts(self) -> tuple[list[FileCount], FileCount]:
         return counts(self.result)

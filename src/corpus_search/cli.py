@@ -460,13 +460,9 @@ def kwic(
     **query,
 ) -> int:
     """A concordance: one line per occurrence, centred, with its context (keyword in context)."""
-    import itertools
-
     form = _form(**query)
     with _answers(**query) as result:
-        lines = result.kwic(width, sort)
-        if limit:
-            lines = itertools.islice(lines, limit)
+        lines = result.kwic(width, sort, limit or None)
         written = _printer(form).write_kwic(lines, sys.stdout, form, width, **_fields(form, result))
         return EXIT_MATCH if written else EXIT_NO_MATCH
 

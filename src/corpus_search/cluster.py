@@ -17,8 +17,9 @@ changed; tasks on one shard take turns. The merges give what one index of every 
   and returns its best `limit` with their sort keys, and the merge keeps the best `limit` of all (a file
   is in one shard, so the tie-breaks on path, line and passage order are the same);
 - counts, counts per file and per group: summed (groups by name, in distribution.py's order);
-- KWIC lines: each shard's in text order, ordered by path (stable), then as `--sort` asks (the same
-  stable sort as concordance.kwic_order);
+- KWIC lines: each shard's first `limit` in the order asked (ties in text order), ordered by path
+  (stable), then as `--sort` asks (the same stable sort as concordance.kwic_order): a line that is not
+  among its own shard's first `limit` has `limit` lines before it, so it cannot be among all's;
 - collocates: the window counts summed first, then each shard's frequencies of every word seen,
   summed, then scored (concordance.score_collocates);
 - a dispersion plot: each shard's offsets per group and file, the files laid end to end in path order;
@@ -32,6 +33,7 @@ shard, and nothing is printed for the query: every answer is gathered before any
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import threading
@@ -239,7 +241,7 @@ def _dispersion(result: SearchResult, field: str, known: list[str]) -> list[Disp
 _ANSWERS = {
     "counts": lambda result: (result.total, result.counts()),
     "hits": _best,
-    "kwic": lambda result, width: list(Answers(result).kwic(width, "path")),
+    "kwic": lambda result, width, sort, limit: list(Answers(result).kwic(width, sort, limit)),
     "file_counts": lambda result: Answers(result).file_counts(),
     "groups": _groups,
     "dispersion": _dispersion,
@@ -296,9 +298,10 @@ class ClusterAnswers:
         rows = sorted((row for _, each in found for row in each), key=lambda row: row[0])
         return [hit for _, hit in (rows if limit is None else rows[:limit])]
 
-    def kwic(self, width: int, sort: str) -> Iterator[Concordance]:
-        lines = sorted((line for each in self._ask("kwic", (width,)) for line in each), key=lambda line: line.path)
-        return kwic_order(lines, sort)
+    def kwic(self, width: int, sort: str, limit: int | None = None) -> Iterator[Concordance]:
+        found = self._ask("kwic", (width, sort, limit))
+        lines = sorted((line for each in found for line in each), key=lambda line: line.path)
+        return itertools.islice(kwic_order(lines, sort), limit)
 
     def file_counts(self) -> tuple[list[FileCount], FileCount]:
         found = self._ask("file_counts")
