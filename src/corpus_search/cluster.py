@@ -148,19 +148,12 @@ def _build_shard(job: ShardBuild) -> IndexReport:
 
 def info(client, index_dir: str) -> IndexInfo:
     """What `cs info` shows, each shard read on a worker."""
-    from dataclasses import replace
+    from .shards import index_info as summed_info
 
-    from .shards import index_info as local_info
-    from .shards import read_catalog
+    def read(directories: list[str]) -> list[IndexInfo]:
+        return _run_everywhere(client, [(index_info, directory) for directory in directories], directories)
 
-    index_dir = os.path.abspath(index_dir)
-    directories = index_dirs(index_dir)
-    parts = _run_everywhere(client, [(index_info, directory) for directory in directories], directories)
-    catalog = read_catalog(index_dir)
-    if catalog is None or not parts:
-        return local_info(index_dir)
-    summed = {name: sum(getattr(part, name) for part in parts) for name in ("files", "chars", "passages", "bytes")}
-    return replace(parts[0], index_dir=index_dir, roots=catalog.roots, shards=catalog.shards, **summed)
+    return summed_info(os.path.abspath(index_dir), read)
 
 
 # -- on the workers ----------------------------------------------------------------------------------
@@ -210,7 +203,7 @@ def _on_shard(directory: str, request: Request, what: str, extra: tuple = (), co
 def _best(result: SearchResult, limit: int | None, context: int) -> tuple[int, list[tuple[tuple, Hit]]]:
     order = result.order(limit)
     exact, scores, passages = result.exact_terms[order], result.scores[order], result.passages[order]
-    rows = result._rows(order)
+    rows = result.rows(order)
     found = []
     for number, (score, path, line, key) in enumerate(rows):
         hit = result.searcher.hit(key, path, score, result.units, result.options, context)

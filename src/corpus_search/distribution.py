@@ -93,7 +93,7 @@ def dispersion(result: SearchResult, group_of: Grouping) -> list[Dispersion]:
     lengths = reader.block_end - reader.block_start
     blocks = np.flatnonzero(groups >= 0)
     # A group's text: its blocks in path order, and within a file in reading order.
-    in_file = reader.file_extents().block_offset[blocks]
+    in_file = reader.block_offsets()[blocks]
     blocks = blocks[np.lexsort((in_file, reader.path_rank()[blocks], groups[blocks]))]
     ends = np.cumsum(lengths[blocks])
     group_start = np.zeros(len(names), dtype=np.int64)

@@ -169,9 +169,6 @@ class Metadata:
         return sorted(found)
 
 
-NO_METADATA = Metadata({}, {})
-
-
 def write(index_dir: str, files: dict[str, Fields], source: str | None, records: dict[str, list[Fields]]) -> None:
     """Replace the index's metadata table in one rename (not when it holds this already: an index that
     did not change is not written to)."""

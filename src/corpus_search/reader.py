@@ -76,15 +76,6 @@ class Located:
         return self.passage[begins], begins
 
 
-@dataclass(frozen=True, slots=True)
-class FileExtents:
-    """Each indexed file's normalised length (its live blocks summed), by path in path order, and where
-    each block starts in its file's normalised text (0 for a deleted block)."""
-
-    characters: dict[str, int]
-    block_offset: np.ndarray
-
-
 def run_starts(values: np.ndarray) -> np.ndarray:
     """Where each run of equal values begins in a sorted array (numpy's unique hashes: far slower)."""
     if not len(values):
@@ -131,7 +122,7 @@ class IndexReader:
         self._paths: dict[int, str] | None = None
         self._path_rank: np.ndarray | None = None
         self._path_names: list[str] | None = None
-        self._extents: FileExtents | None = None
+        self._offsets: np.ndarray | None = None
         self._layouts: dict[int, Layout] = {}
         self._punctuation: dict[int, np.ndarray] = {}
         self._bounds: dict[int, bytes] = {}
@@ -274,20 +265,19 @@ class IndexReader:
             self._path_rank = np.concatenate(ranks) if ranks else _EMPTY
         return self._path_rank
 
-    def file_extents(self) -> FileExtents:
-        """Each file's normalised length and each block's offset in it, from the block tables: a file's
-        live blocks lie one after another in reading order (see following_block)."""
-        if self._extents is None:
-            names, ranks = self.path_names(), self.path_rank().tolist()
+    def block_offsets(self) -> np.ndarray:
+        """Where each block starts in its file's normalised text (0 for a deleted block), from the block
+        tables: a file's live blocks lie one after another in reading order (see following_block)."""
+        if self._offsets is None:
+            ranks = self.path_rank().tolist()
             lengths = (self.block_end - self.block_start).tolist()
             offsets = np.zeros(len(lengths), dtype=np.int64)
-            characters: dict[str, int] = {}
+            ends: dict[int, int] = {}
             for block in np.flatnonzero(self.block_live).tolist():
-                path = names[ranks[block]]
-                offsets[block] = characters.get(path, 0)
-                characters[path] = int(offsets[block]) + lengths[block]
-            self._extents = FileExtents(dict(sorted(characters.items())), offsets)
-        return self._extents
+                offsets[block] = ends.get(ranks[block], 0)
+                ends[ranks[block]] = int(offsets[block]) + lengths[block]
+            self._offsets = offsets
+        return self._offsets
 
     def layout(self, docnum: int) -> Layout:
         if docnum not in self._layouts:

@@ -95,10 +95,10 @@ class SearchResult:
     def ranked(self) -> list[tuple[float, str, int, PassageKey]]:
         """(score, path, line, passage key) of every passage, best first."""
         if self._ranked is None:
-            self._ranked = self._rows(self.order())
+            self._ranked = self.rows(self.order())
         return self._ranked
 
-    def _rows(self, chosen: np.ndarray) -> list[tuple[float, str, int, PassageKey]]:
+    def rows(self, chosen: np.ndarray) -> list[tuple[float, str, int, PassageKey]]:
         reader = self.searcher.reader
         passages = self.passages[chosen]
         paths = reader.paths()
@@ -156,7 +156,7 @@ class SearchResult:
 
     def hits(self, limit: int | None = None, context: int = 0) -> Iterator[Hit]:
         """The best `limit` hits (all when None), best first, with `context` lines before and after."""
-        rows = self._ranked if self._ranked is not None and limit is None else self._rows(self.order(limit))
+        rows = self._ranked if self._ranked is not None and limit is None else self.rows(self.order(limit))
         for score, path, _, key in rows:
             yield self.searcher.hit(key, path, score, self.units, self.options, context)
 
@@ -197,9 +197,6 @@ class Searcher:
 
     def block_normalized(self, docnum: int) -> str:
         return self.reader.block_normalized(docnum)
-
-    def paths(self) -> dict[int, str]:
-        return self.reader.paths()
 
     def word_frequencies(self, docnums: Iterable[int], words: Iterable[str]) -> tuple[Counter[str], int]:
         return self.reader.word_frequencies(docnums, words)
@@ -339,8 +336,9 @@ class Searcher:
         keys = np.stack([ranks, records], axis=1)
         documents, inverse = np.unique(keys, axis=0, return_inverse=True)
         names = reader.path_names()
-        found = [value_of(names[rank], record) for rank, record in documents.tolist()]
-        values[:] = np.asarray(found + [None], dtype=object)[:-1][inverse.reshape(-1)]
+        table = np.empty(len(documents), dtype=object)
+        table[:] = [value_of(names[rank], record) for rank, record in documents.tolist()]
+        values[:] = table[inverse.reshape(-1)]
         return values
 
     def fields(self, docnum: int, path: str) -> dict[str, str] | None:

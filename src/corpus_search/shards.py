@@ -237,12 +237,14 @@ def read_metadata(index_dir: str) -> metadata.Metadata:
     return metadata.Metadata(files, records)
 
 
-def index_info(index_dir: str) -> store.IndexInfo:
-    """store.index_info summed over the shards, with their number."""
+def index_info(index_dir: str, read: Callable[[list[str]], list[store.IndexInfo]] | None = None) -> store.IndexInfo:
+    """store.index_info summed over the shards, with their number; `read` reads the shards' own (here
+    by default; on a cluster's workers: cluster.py)."""
     catalog = read_catalog(index_dir)
     if catalog is None:
         return store.index_info(index_dir)
-    parts = [store.index_info(directory) for directory in index_dirs(index_dir)]
+    directories = index_dirs(index_dir)
+    parts = read(directories) if read else [store.index_info(directory) for directory in directories]
     if not parts:
         raise CorpusSearchError(f"no index at {index_dir} — run: cs index DIR")
     summed = {name: sum(getattr(part, name) for part in parts) for name in ("files", "chars", "passages", "bytes")}
