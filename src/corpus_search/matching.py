@@ -15,13 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _kernels as kernels
 from .analysis import WORD_CHAR
 from .query import Near, Term
-from .reader import IndexReader, Located, concatenated, in_sorted, skip_punctuation, spelled_in_part
+from .reader import IndexReader, Located, concatenated, in_sorted, rising, skip_punctuation, spelled_in_part
 from .variants import fold, fold_table
 
 Span = tuple[int, int]  # [start, end) offsets
 Between = Callable[[int, int], int]  # characters counted from an end offset to a start offset
+Pairs = dict[int, list[tuple[Span, Span]]]  # passage id → (first, second) spans of a NEAR's pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +70,8 @@ def _locate_text(reader: IndexReader, text: str, exact_script: bool, ignore_punc
     folded, found = fold(text), []
     for number in range(len(reader.parts)):
         starts, ends = _punctuation_blind(reader, number, text, folded, exact_script)
-        if len(starts):
-            found.append(reader.place(number, starts, ends))
-    return concatenated(found)
+        found.append((number, starts, ends))
+    return reader.placed(found)
 
 
 def _punctuation_blind(
@@ -129,9 +130,8 @@ def _locate_pattern(reader: IndexReader, term: Term, exact_script: bool) -> Loca
             spans = shortest_matches(term, part.flag_bytes, per_part[0].tolist(), later, len(part.codes))
             starts = np.asarray([start for start, _ in spans], dtype=np.int64)
             ends = np.asarray([end for _, end in spans], dtype=np.int64)
-        if len(starts):
-            found.append(reader.place(number, starts, ends))
-    return concatenated(found)
+        found.append((number, starts, ends))
+    return reader.placed(found)
 
 
 def _shortest_in_arrays(
@@ -157,7 +157,7 @@ def _shortest_in_arrays(
         if not len(waiting):
             break
         place = at[waiting] + gap
-        found = np.minimum(np.searchsorted(seconds, place), len(seconds) - 1)
+        found = np.minimum(rising(seconds, place), len(seconds) - 1)
         done = (seconds[found] == place) & _word_runs(flags, place + length, place + length + last)
         ends[waiting[done]] = (place + length + last)[done]
         inside = place < limit
@@ -179,11 +179,40 @@ def _word_runs(flags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     return ok
 
 
-def pairs_in_passages(
-    left: Located, right: Located, near: Near, between: Between | None = None
-) -> dict[int, list[tuple[Span, Span]]]:
+def pairs_in_passages(left: Located, right: Located, near: Near, between: Between | None = None) -> Pairs:
     """Passage id → the (first, second) spans (global positions) of the pairs that satisfy `near`,
-    looked for only in passages where both terms occur (`between`: see near_pairs)."""
+    sorted, looked for only in passages where both terms occur (`between`: see near_pairs). Counted
+    in characters, the pairs are found in C (_kernels.near); with `between`, passage by passage here."""
+    if between is not None:
+        return _pairs_by_passage(left, right, near, between)
+    room = 2 * (len(left) + len(right)) + 16
+    while True:
+        first, second = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
+        arrays = (left.start, left.end, left.passage, right.start, right.end, right.passage)
+        found = kernels.near(*arrays, near.distance, near.ordered, first, second)
+        if found <= room:
+            break
+        room = found
+    first, second = first[:found], second[:found]
+    reverse = first < 0  # the right term first: (-1 - its index, the left term's index)
+    ahead, behind = (np.where(reverse, -1 - first, first), second)
+    columns = [np.empty(found, dtype=np.int64) for _ in range(4)]
+    passages = np.empty(found, dtype=np.int64)
+    for chosen, one, other in ((~reverse, left, right), (reverse, right, left)):
+        columns[0][chosen], columns[1][chosen] = one.start[ahead[chosen]], one.end[ahead[chosen]]
+        columns[2][chosen], columns[3][chosen] = other.start[behind[chosen]], other.end[behind[chosen]]
+        passages[chosen] = other.passage[behind[chosen]]
+    order = np.lexsort((*reversed(columns), passages))
+    rows = np.stack([passages, *columns], axis=1)[order]
+    if len(rows):
+        rows = rows[np.concatenate(([True], (rows[1:] != rows[:-1]).any(axis=1)))]  # each pair once
+    pairs: Pairs = {}
+    for passage, first_start, first_end, second_start, second_end in rows.tolist():
+        pairs.setdefault(passage, []).append(((first_start, first_end), (second_start, second_end)))
+    return pairs
+
+
+def _pairs_by_passage(left: Located, right: Located, near: Near, between: Between) -> Pairs:
     common = np.intersect1d(left.passage, right.passage)
     if not len(common):
         return {}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .reader import Located
+from .reader import Located, rising
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ def in_passages(passages: np.ndarray, located: Located, weights: np.ndarray | No
         per_passage = np.diff(np.concatenate((begins, [len(located)]))).astype(float)
     else:
         per_passage = np.add.reduceat(weights, begins)
-    at = np.minimum(np.searchsorted(passages, distinct), len(passages) - 1)
+    at = np.minimum(rising(passages, distinct), len(passages) - 1)
     inside = passages[at] == distinct
     found[at[inside]] = per_passage[inside]
     return found

@@ -17,9 +17,11 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
+from . import _kernels as kernels
 from .analysis import BOUNDARY, read_word_counts
 from .errors import CorpusSearchError
 from .loader import LOOKAHEAD
@@ -89,11 +91,21 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 
 def in_sorted(values: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """Which values are among the sorted `members` (a binary search each: np.isin hashes both arrays)."""
+    """Which values are among the sorted `members` (a search each, galloping where the values rise:
+    np.isin hashes both arrays)."""
     if not len(members):
         return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(members, values), len(members) - 1)
+    at = np.minimum(rising(members, values), len(members) - 1)
     return members[at] == values
+
+
+def rising(values: np.ndarray, keys: np.ndarray, right: bool = False) -> np.ndarray:
+    """np.searchsorted(values, keys, side) of int64 arrays, galloping from one key's answer to the next
+    (_kernels.rising): keys that rise cost O(log gap) each, not a search of all `values`."""
+    keys = np.ascontiguousarray(keys, dtype=np.int64)
+    out = np.empty(len(keys), dtype=np.int64)
+    kernels.rising(np.ascontiguousarray(values, dtype=np.int64), keys, right, out)
+    return out
 
 
 def nothing_located() -> Located:
@@ -140,22 +152,21 @@ class IndexReader:
         """Every occurrence of normalised `text` that starts in a live block, found folded; with
         `exact_script` only those spelled as `text`."""
         folded = fold(text)
-        located = []
-        for number, (part, _, _) in enumerate(self.parts):
-            starts = _starts_in(part, text, folded, exact_script)
-            if len(starts):
-                located.append(self.place(number, starts, starts + len(text)))
-        return concatenated(located)
+        found = [(number, _starts_in(part, text, folded, exact_script), None) for number, part in self._numbered()]
+        return self.placed(found, len(text))
+
+    def _numbered(self) -> Iterable[tuple[int, Part]]:
+        return ((number, part) for number, (part, _, _) in enumerate(self.parts))
 
     def spelled_as(self, located: Located, text: str, ignore_punct: bool = False) -> np.ndarray:
         """Which occurrences (of normalised `text`, found folded) are spelled as `text`."""
         exact = np.ones(len(located), dtype=bool)
-        owners = np.searchsorted(self.position_offset, located.start, side="right") - 1
-        for number in sorted_unique(owners).tolist():  # starts rise, and so do their parts
-            chosen = owners == number
-            starts = located.start[chosen] - self.position_offset[number]
-            punctuation = self.punctuation(number) if ignore_punct else None
-            exact[chosen] = spelled_in_part(self.parts[number][0], starts, text, punctuation)
+        edges = np.searchsorted(located.start, self.position_offset).tolist()  # starts rise, and so do parts
+        for number, (low, high) in enumerate(pairwise(edges)):
+            if low < high:
+                starts = located.start[low:high] - self.position_offset[number]
+                punctuation = self.punctuation(number) if ignore_punct else None
+                exact[low:high] = spelled_in_part(self.parts[number][0], starts, text, punctuation)
         return exact
 
     def unpunctuated_between(self, end: int, start: int) -> int:
@@ -179,24 +190,39 @@ class IndexReader:
         included), found folded, or spelled as `text` with `exact_script`."""
         return _starts_in(self.parts[number][0], text, fold(text), exact_script)
 
-    def place(self, number: int, starts: np.ndarray, ends: np.ndarray) -> Located:
-        """Occurrences given as positions in part `number`, placed in blocks and passages."""
-        part, _, live = self.parts[number]
-        block = np.searchsorted(part.block_start, starts, side="right") - 1
-        safe = np.maximum(block, 0)
-        keep = (block >= 0) & (starts < part.block_end[safe]) & live[safe]
-        starts, ends, block = starts[keep], ends[keep], block[keep]
-        flags = part.flags
-        whole = ((flags[starts] & BOUNDARY) != 0) & ((ends >= part.block_end[block]) | ((flags[ends] & BOUNDARY) != 0))
-        passage = np.searchsorted(part.passage_start, starts, side="right") - 1
-        offset = self.position_offset[number]
-        return Located(
-            starts + offset,
-            ends + offset,
-            passage + self.passage_offset[number],
-            block + self.part_first_block[number],
-            whole,
-        )
+    def placed(self, found: list[tuple[int, np.ndarray, np.ndarray | None]], length: int = 0) -> Located:
+        """Occurrences given part by part as (part number, rising starts, ends or None for start +
+        `length`), placed in blocks and passages in one pass per part in C (_kernels.place), into one
+        set of arrays; starts outside a live block's own text are dropped."""
+        total = sum(len(starts) for _, starts, _ in found)
+        start, end, block, passage = (np.empty(total, dtype=np.int64) for _ in range(4))
+        whole = np.empty(total, dtype=bool)
+        at = 0
+        for number, starts, ends in found:
+            if not len(starts):
+                continue
+            part, _, live = self.parts[number]
+            tables = (self.position_offset, self.passage_offset, self.part_first_block)
+            offsets = tuple(int(table[number]) for table in tables)
+            at += kernels.place(
+                np.ascontiguousarray(starts),
+                None if ends is None else np.ascontiguousarray(ends, dtype=np.int64),
+                length,
+                part.block_start,
+                part.block_end,
+                live,
+                part.passage_start,
+                part.flags,
+                BOUNDARY,
+                offsets,
+                start,
+                end,
+                block,
+                passage,
+                whole,
+                at,
+            )
+        return Located(start[:at], end[:at], passage[:at], block[:at], whole[:at])
 
     def all_passages(self) -> np.ndarray:
         """The ids of every passage of a live block."""
@@ -209,12 +235,19 @@ class IndexReader:
 
     def passage_blocks(self, passages: np.ndarray) -> np.ndarray:
         """The global block of each passage id."""
-        return np.searchsorted(self.block_first_passage, passages, side="right") - 1
+        return rising(self.block_first_passage, passages, right=True) - 1
 
     def passage_values(self, passages: np.ndarray, name: str) -> np.ndarray:
         """A per-passage array of the parts (`passage_length`, `passage_line`) read at global ids."""
         values = np.zeros(len(passages), dtype=np.int64)
-        owners = np.searchsorted(self.passage_offset, passages, side="right") - 1
+        owners = rising(self.passage_offset, passages, right=True) - 1
+        if len(owners) and (owners[1:] >= owners[:-1]).all():  # sorted ids: one slice per part
+            edges = np.searchsorted(owners, np.arange(len(self.parts) + 1)).tolist()
+            for number, (low, high) in enumerate(pairwise(edges)):
+                if low < high:
+                    column = getattr(self.parts[number][0], name)
+                    values[low:high] = column[passages[low:high] - self.passage_offset[number]]
+            return values
         for number in sorted_unique(np.sort(owners)).tolist():
             chosen = owners == number
             values[chosen] = getattr(self.parts[number][0], name)[passages[chosen] - self.passage_offset[number]]
@@ -370,12 +403,16 @@ def spelled_in_part(part: Part, starts: np.ndarray, text: str, punctuation: np.n
     `punctuation`, the text's punctuation between its characters is skipped."""
     if not len(part.diff_at):
         return np.full(len(starts), fold(text) == text)
+    if punctuation is None:  # the characters follow one another: one pass in C
+        exact = np.empty(len(starts), dtype=bool)
+        typed = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+        starts = np.ascontiguousarray(starts, dtype=np.int64)
+        kernels.spelled(starts, part.codes, part.alphabet, part.diff_at, part.diff_char, typed, exact)
+        return exact
     exact = np.ones(len(starts), dtype=bool)
     at = starts
     for index, char in enumerate(text):
-        if punctuation is None:
-            at = starts + index
-        elif index:
+        if index:
             at = skip_punctuation(part.codes, punctuation, at + 1, 1)
         found = np.minimum(np.searchsorted(part.diff_at, at), len(part.diff_at) - 1)
         written = np.where(part.diff_at[found] == at, part.diff_char[found], part.alphabet[part.codes[at]])

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _kernels as kernels
 from .analysis import BOUNDARY, encode_word_counts, read_word_counts
 from .loader import LOOKAHEAD
 
@@ -291,23 +292,11 @@ class Part:
         return np.sort(self.sa[low:high]).astype(np.int64)
 
     def span(self, pattern: list[int]) -> tuple[int, int]:
-        """The range of the suffix array whose suffixes start with the codes `pattern`."""
+        """The range of the suffix array whose suffixes start with the codes `pattern` (two binary
+        searches, in C: _kernels.sa_range)."""
         if not len(self.sa):
             return 0, 0
-        return self._bound(pattern, upper=False), self._bound(pattern, upper=True)
-
-    def _bound(self, pattern: list[int], upper: bool) -> int:
-        codes, suffixes, length = self.codes, self.sa, len(pattern)
-        low, high = 0, len(suffixes)
-        while low < high:
-            middle = (low + high) // 2
-            start = int(suffixes[middle])
-            prefix = codes[start : start + length].tolist()
-            if prefix < pattern or (upper and prefix == pattern):
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        return kernels.sa_range(self.codes, self.sa, np.asarray(pattern, dtype=np.uint32))
 
     def piece(self, block: int, words: bytes) -> BlockPiece:
         """A block as a piece again, to write it into a merged segment's parts without analysing it

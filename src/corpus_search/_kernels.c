@@ -1,0 +1,435 @@
+/* The engine's inner loops in C: what a query does once per occurrence, or once per step of a binary
+ * search, where numpy would make several passes over the occurrences and Python one call per step.
+ *
+ * Arrays come in through the buffer protocol (numpy arrays, contiguous), so this module needs Python's
+ * headers only, not numpy's; segment.py and reader.py call it with arrays of the types the index format
+ * (segment.py) stores, and tests/test_kernels.py checks every function against a numpy or Python oracle.
+ *
+ * - sa_range(codes, sa, pattern): the range of the suffix array whose suffixes start with `pattern`.
+ * - place(...): occurrences (rising part positions) placed in blocks and passages, with whole-word marks.
+ * - rising(values, keys, right, out): np.searchsorted for keys that rise.
+ * - near(...): the pairs of a NEAR or ADJ, passage by passage.
+ * - spelled(...): which occurrences are spelled as the typed text, by the text's code points.
+ *
+ * Positions rise in every call the engine makes, so each lookup gallops from the previous answer: the
+ * cost is O(n log(m / n)) for n positions in a table of m, not n binary searches over the whole table.
+ * Positions that do not rise are still answered correctly (the search starts again from the left).
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+/* -- buffers ------------------------------------------------------------------------------------- */
+
+typedef struct {
+    Py_buffer view;
+    Py_ssize_t length; /* items */
+    int size;          /* bytes per item */
+    int held;
+} Array;
+
+/* Take a contiguous buffer of items of one of the sizes allowed (a mask of 1, 2, 4, 8 bytes). */
+static int take(PyObject *object, Array *array, int sizes, int writable, const char *name) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    array->held = 0;
+    if (PyObject_GetBuffer(object, &array->view, flags) < 0) return -1;
+    array->held = 1;
+    array->size = (int)array->view.itemsize;
+    if (!(array->size & sizes) || array->view.ndim > 1) {
+        PyErr_Format(PyExc_TypeError, "%s: unexpected item size %d", name, array->size);
+        return -1;
+    }
+    array->length = array->view.len / array->size;
+    return 0;
+}
+
+static void release(Array *array) {
+    if (array->held) PyBuffer_Release(&array->view);
+    array->held = 0;
+}
+
+/* Item `i` as a signed 64-bit integer (the sizes the format uses: unsigned 1, 2 and 4, signed 4 and 8
+ * bytes; the caller says which by the buffer's format). */
+static inline int64_t item(const Array *array, Py_ssize_t i) {
+    const char *data = (const char *)array->view.buf;
+    switch (array->size) {
+    case 1: return ((const uint8_t *)data)[i];
+    case 2: return ((const uint16_t *)data)[i];
+    case 4:
+        if (array->view.format && (array->view.format[0] == 'i' || array->view.format[0] == 'l'))
+            return ((const int32_t *)data)[i];
+        return ((const uint32_t *)data)[i];
+    default: return ((const int64_t *)data)[i];
+    }
+}
+
+static inline const int64_t *longs(const Array *array) { return (const int64_t *)array->view.buf; }
+
+/* The first index in [low, length) whose value is > key (right) or >= key (not right), galloping from
+ * `low`: steps of 1, 2, 4… until passed, then a binary search inside the last step. */
+static inline Py_ssize_t gallop(const int64_t *values, Py_ssize_t length, Py_ssize_t low, int64_t key, int right) {
+    Py_ssize_t step = 1, high = low;
+#define BEFORE(v) (right ? (v) <= key : (v) < key)
+    while (high < length && BEFORE(values[high])) {
+        low = high + 1;
+        high += step;
+        step <<= 1;
+    }
+    if (high > length) high = length;
+    while (low < high) {
+        Py_ssize_t middle = low + (high - low) / 2;
+        if (BEFORE(values[middle])) low = middle + 1;
+        else high = middle;
+    }
+#undef BEFORE
+    return low;
+}
+
+/* np.searchsorted(values, keys[i], side) for keys taken in turn: from the previous answer when the key
+ * did not fall, else from the left. */
+typedef struct {
+    const int64_t *values;
+    Py_ssize_t length;
+    Py_ssize_t at;
+    int64_t last;
+    int right;
+} Cursor;
+
+static inline Py_ssize_t seek(Cursor *cursor, int64_t key) {
+    if (key < cursor->last) cursor->at = 0;
+    cursor->last = key;
+    /* A few steps one by one first: where keys are dense, the answer is a step or two on, and a
+     * straight scan mispredicts one branch where a gallop mispredicts several. */
+    const int64_t *values = cursor->values;
+    Py_ssize_t at = cursor->at, length = cursor->length;
+    for (int step = 0; step < 8; step++, at++) {
+        if (at == length || (cursor->right ? values[at] > key : values[at] >= key)) return cursor->at = at;
+    }
+    cursor->at = gallop(values, length, at, key, cursor->right);
+    return cursor->at;
+}
+
+static Cursor cursor(const Array *array, int right) {
+    Cursor made = {longs(array), array->length, 0, INT64_MIN, right};
+    return made;
+}
+
+/* -- sa_range ------------------------------------------------------------------------------------ */
+
+/* -1, 0 or 1 as the suffix at `start`, cut to the pattern's length, sorts before, equal to or after
+ * the pattern (a suffix shorter than the pattern and equal as far as it goes sorts before it). */
+static inline int compare(const Array *codes, Py_ssize_t start, const Array *pattern) {
+    for (Py_ssize_t k = 0; k < pattern->length; k++) {
+        if (start + k >= codes->length) return -1;
+        int64_t code = item(codes, start + k), wanted = item(pattern, k);
+        if (code != wanted) return code < wanted ? -1 : 1;
+    }
+    return 0;
+}
+
+static Py_ssize_t bound(const Array *codes, const Array *sa, const Array *pattern, int upper) {
+    Py_ssize_t low = 0, high = sa->length;
+    while (low < high) {
+        Py_ssize_t middle = low + (high - low) / 2;
+        int order = compare(codes, (Py_ssize_t)item(sa, middle), pattern);
+        if (order < 0 || (upper && order == 0)) low = middle + 1;
+        else high = middle;
+    }
+    return low;
+}
+
+static PyObject *sa_range(PyObject *self, PyObject *args) {
+    PyObject *codes_object, *sa_object, *pattern_object;
+    Array codes, sa, pattern;
+    codes.held = sa.held = pattern.held = 0;
+    if (!PyArg_ParseTuple(args, "OOO", &codes_object, &sa_object, &pattern_object)) return NULL;
+    PyObject *result = NULL;
+    if (take(codes_object, &codes, 2 | 4, 0, "codes") < 0 || take(sa_object, &sa, 4 | 8, 0, "sa") < 0 ||
+        take(pattern_object, &pattern, 4 | 8, 0, "pattern") < 0)
+        goto done;
+    Py_ssize_t low, high;
+    Py_BEGIN_ALLOW_THREADS
+    low = bound(&codes, &sa, &pattern, 0);
+    high = low;
+    /* The upper bound lies at or after the lower one. */
+    Py_ssize_t top = sa.length;
+    while (high < top) {
+        Py_ssize_t middle = high + (top - high) / 2;
+        if (compare(&codes, (Py_ssize_t)item(&sa, middle), &pattern) <= 0) high = middle + 1;
+        else top = middle;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("nn", low, high);
+done:
+    release(&codes);
+    release(&sa);
+    release(&pattern);
+    return result;
+}
+
+/* -- place --------------------------------------------------------------------------------------- */
+
+/* place(starts, ends, length, block_start, block_end, live, passage_start, flags, boundary, offsets,
+ *       out_start, out_end, out_block, out_passage, out_whole, out_at) -> count
+ *
+ * For each occurrence [start, end) of a part (starts: int32 or int64; ends: int64, or None for
+ * start + length): its block (the last block_start <= start), kept only when start lies before that
+ * block's end and the block is live (one byte each); its passage (the last passage_start <= start); and
+ * whether it is whole words: flags[start] has `boundary`, and so has flags[end] unless the end reaches
+ * the block's end. The kept ones are written in order from index `out_at` of the out arrays (int64;
+ * whole: one byte), with `offsets` = (position, passage, block) added to make them global, and their
+ * number is returned. */
+static PyObject *place(PyObject *self, PyObject *args) {
+    PyObject *starts_object, *ends_object, *objects[11];
+    Py_ssize_t length, out_at;
+    int boundary;
+    long long position_offset, passage_offset, block_offset;
+    if (!PyArg_ParseTuple(args, "OOnOOOOOi(LLL)OOOOOn", &starts_object, &ends_object, &length, &objects[0],
+                          &objects[1], &objects[2], &objects[3], &objects[4], &boundary, &position_offset,
+                          &passage_offset, &block_offset, &objects[5], &objects[6], &objects[7], &objects[8],
+                          &objects[9], &out_at))
+        return NULL;
+    static const char *names[] = {"block_start", "block_end", "live",      "passage_start", "flags",
+                                  "out_start",   "out_end",   "out_block", "out_passage",   "out_whole"};
+    static const int sizes[] = {8, 8, 1, 8, 1, 8, 8, 8, 8, 1};
+    Array arrays[10], starts, ends;
+    for (int i = 0; i < 10; i++) arrays[i].held = 0;
+    starts.held = ends.held = 0;
+    PyObject *result = NULL;
+    if (take(starts_object, &starts, 4 | 8, 0, "starts") < 0) goto done;
+    if (ends_object != Py_None && take(ends_object, &ends, 8, 0, "ends") < 0) goto done;
+    for (int i = 0; i < 10; i++)
+        if (take(objects[i], &arrays[i], sizes[i], i >= 5, names[i]) < 0) goto done;
+    Array *block_end = &arrays[1], *live = &arrays[2], *flags = &arrays[4];
+    Py_ssize_t count = starts.length;
+    if ((ends.held && ends.length != count) || block_end->length != arrays[0].length ||
+        live->length != arrays[0].length) {
+        PyErr_SetString(PyExc_ValueError, "place: arrays of different lengths");
+        goto done;
+    }
+    for (int i = 5; i < 10; i++)
+        if (out_at < 0 || arrays[i].length < out_at + count) {
+            PyErr_SetString(PyExc_ValueError, "place: an out array is too short");
+            goto done;
+        }
+    Py_ssize_t kept = 0;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    Cursor blocks = cursor(&arrays[0], 1), passages = cursor(&arrays[3], 1);
+    const int64_t *end_at = ends.held ? longs(&ends) : NULL, *block_ends = longs(block_end);
+    const uint8_t *alive = (const uint8_t *)live->view.buf, *flag = (const uint8_t *)flags->view.buf;
+    int64_t *out_start = (int64_t *)arrays[5].view.buf + out_at, *out_end = (int64_t *)arrays[6].view.buf + out_at;
+    int64_t *out_block = (int64_t *)arrays[7].view.buf + out_at, *out_passage = (int64_t *)arrays[8].view.buf + out_at;
+    uint8_t *out_whole = (uint8_t *)arrays[9].view.buf + out_at;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int64_t start = item(&starts, i), end = end_at ? end_at[i] : start + length;
+        Py_ssize_t block = seek(&blocks, start) - 1;
+        if (block < 0 || start >= block_ends[block] || !alive[block]) continue;
+        if (start < 0 || end < start || end >= flags->length) {
+            bad = 1;
+            break;
+        }
+        out_start[kept] = start + position_offset;
+        out_end[kept] = end + position_offset;
+        out_block[kept] = block + block_offset;
+        out_passage[kept] = seek(&passages, start) - 1 + passage_offset;
+        out_whole[kept] = (flag[start] & boundary) && (end >= block_ends[block] || (flag[end] & boundary));
+        kept++;
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_IndexError, "place: a position outside the part");
+        goto done;
+    }
+    result = PyLong_FromSsize_t(kept);
+done:
+    for (int i = 0; i < 10; i++) release(&arrays[i]);
+    release(&starts);
+    release(&ends);
+    return result;
+}
+
+/* -- rising -------------------------------------------------------------------------------------- */
+
+/* rising(values, keys, right, out) -> None: out[i] = np.searchsorted(values, keys[i], side), values and
+ * keys int64, galloping from the previous answer (fast when keys rise). */
+static PyObject *rising(PyObject *self, PyObject *args) {
+    PyObject *values_object, *keys_object, *out_object;
+    int right;
+    if (!PyArg_ParseTuple(args, "OOpO", &values_object, &keys_object, &right, &out_object)) return NULL;
+    Array values, keys, out;
+    values.held = keys.held = out.held = 0;
+    PyObject *result = NULL;
+    if (take(values_object, &values, 8, 0, "values") < 0 || take(keys_object, &keys, 8, 0, "keys") < 0 ||
+        take(out_object, &out, 8, 1, "out") < 0)
+        goto done;
+    if (out.length < keys.length) {
+        PyErr_SetString(PyExc_ValueError, "rising: the out array is too short");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    Cursor at = cursor(&values, right);
+    const int64_t *key = longs(&keys);
+    int64_t *answer = (int64_t *)out.view.buf;
+    for (Py_ssize_t i = 0; i < keys.length; i++) answer[i] = seek(&at, key[i]);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    release(&values);
+    release(&keys);
+    release(&out);
+    return result;
+}
+
+/* -- near ---------------------------------------------------------------------------------------- */
+
+/* near(left_start, left_end, left_passage, right_start, right_end, right_passage, distance, ordered,
+ *      out_left, out_right) -> count
+ *
+ * The pairs of a NEAR: (i, j) for a left occurrence i and a right one j of the same passage where j
+ * starts at or after i's end and at most `distance` characters after it; unless `ordered`, also (j, i)
+ * written as (-1 - j, i): j first, when i starts at or after j's end and at most `distance` after it.
+ * Both sides rise by passage (int64 arrays). Pairs are written up to the out arrays' length; the number
+ * found is returned, so a caller whose arrays were too short calls again with longer ones. */
+static PyObject *near(PyObject *self, PyObject *args) {
+    PyObject *objects[8];
+    long long distance;
+    int ordered;
+    if (!PyArg_ParseTuple(args, "OOOOOOLpOO", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &distance, &ordered, &objects[6], &objects[7]))
+        return NULL;
+    static const char *names[] = {"left_start",    "left_end", "left_passage", "right_start",
+                                  "right_end",     "right_passage", "out_left", "out_right"};
+    Array arrays[8];
+    for (int i = 0; i < 8; i++) arrays[i].held = 0;
+    PyObject *result = NULL;
+    for (int i = 0; i < 8; i++)
+        if (take(objects[i], &arrays[i], 8, i >= 6, names[i]) < 0) goto done;
+    Py_ssize_t lefts = arrays[0].length, rights = arrays[3].length, room = arrays[6].length;
+    if (arrays[1].length != lefts || arrays[2].length != lefts || arrays[4].length != rights ||
+        arrays[5].length != rights || arrays[7].length != room) {
+        PyErr_SetString(PyExc_ValueError, "near: arrays of different lengths");
+        goto done;
+    }
+    Py_ssize_t found = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const int64_t *ls = longs(&arrays[0]), *le = longs(&arrays[1]), *lp = longs(&arrays[2]);
+    const int64_t *rs = longs(&arrays[3]), *re = longs(&arrays[4]), *rp = longs(&arrays[5]);
+    int64_t *out_left = (int64_t *)arrays[6].view.buf, *out_right = (int64_t *)arrays[7].view.buf;
+    Py_ssize_t i = 0, j = 0;
+    while (i < lefts && j < rights) {
+        if (lp[i] < rp[j]) { i++; continue; }
+        if (rp[j] < lp[i]) { j++; continue; }
+        int64_t passage = lp[i];
+        Py_ssize_t i_end = i, j_end = j;
+        while (i_end < lefts && lp[i_end] == passage) i_end++;
+        while (j_end < rights && rp[j_end] == passage) j_end++;
+        for (Py_ssize_t a = i; a < i_end; a++)
+            for (Py_ssize_t b = j; b < j_end; b++) {
+                if (rs[b] >= le[a] && rs[b] - le[a] <= distance) {
+                    if (found < room) { out_left[found] = a; out_right[found] = b; }
+                    found++;
+                }
+                if (!ordered && ls[a] >= re[b] && ls[a] - re[b] <= distance) {
+                    if (found < room) { out_left[found] = -1 - b; out_right[found] = a; }
+                    found++;
+                }
+            }
+        i = i_end;
+        j = j_end;
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(found);
+done:
+    for (int i = 0; i < 8; i++) release(&arrays[i]);
+    return result;
+}
+
+/* -- spelled ------------------------------------------------------------------------------------- */
+
+/* spelled(starts, codes, alphabet, diff_at, diff_char, text, out) -> None
+ *
+ * out[i] = 1 when the characters at starts[i], starts[i] + 1, … read as `text` (code points, uint32):
+ * the character at a position is diff_char[j] where diff_at[j] is that position (the text as
+ * normalised, where folding changed it), else alphabet[codes[position]]. */
+static PyObject *spelled(PyObject *self, PyObject *args) {
+    PyObject *objects[7];
+    if (!PyArg_ParseTuple(args, "OOOOOOO", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &objects[6]))
+        return NULL;
+    static const char *names[] = {"starts", "codes", "alphabet", "diff_at", "diff_char", "text", "out"};
+    static const int sizes[] = {8, 2 | 4, 4, 8, 4, 4, 1};
+    Array arrays[7];
+    for (int i = 0; i < 7; i++) arrays[i].held = 0;
+    PyObject *result = NULL;
+    for (int i = 0; i < 7; i++)
+        if (take(objects[i], &arrays[i], sizes[i], i == 6, names[i]) < 0) goto done;
+    Array *starts = &arrays[0], *codes = &arrays[1], *alphabet = &arrays[2], *diff_at = &arrays[3];
+    Array *diff_char = &arrays[4], *text = &arrays[5], *out = &arrays[6];
+    if (out->length < starts->length || diff_char->length != diff_at->length) {
+        PyErr_SetString(PyExc_ValueError, "spelled: arrays of different lengths");
+        goto done;
+    }
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    Cursor differences = cursor(diff_at, 0);
+    const int64_t *start_at = longs(starts), *changed = longs(diff_at);
+    const uint32_t *letters = (const uint32_t *)alphabet->view.buf, *wanted = (const uint32_t *)text->view.buf;
+    const uint32_t *was = (const uint32_t *)diff_char->view.buf;
+    uint8_t *result_at = (uint8_t *)out->view.buf;
+    for (Py_ssize_t i = 0; i < starts->length && !bad; i++) {
+        int64_t start = start_at[i];
+        if (start < 0 || start + text->length > codes->length) {
+            bad = 1;
+            break;
+        }
+        Py_ssize_t j = seek(&differences, start); /* the first difference at or after the start */
+        uint8_t same = 1;
+        for (Py_ssize_t k = 0; k < text->length && same; k++) {
+            int64_t at = start + k;
+            while (j < diff_at->length && changed[j] < at) j++;
+            uint32_t written;
+            if (j < diff_at->length && changed[j] == at) written = was[j];
+            else {
+                int64_t code = item(codes, at);
+                if (code >= alphabet->length) {
+                    bad = 1;
+                    break;
+                }
+                written = letters[code];
+            }
+            same = written == wanted[k];
+        }
+        result_at[i] = same;
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_SetString(PyExc_IndexError, "spelled: a position outside the part");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    for (int i = 0; i < 7; i++) release(&arrays[i]);
+    return result;
+}
+
+/* -- the module ---------------------------------------------------------------------------------- */
+
+static PyMethodDef methods[] = {
+    {"sa_range", sa_range, METH_VARARGS, "sa_range(codes, sa, pattern) -> (low, high)"},
+    {"place", place, METH_VARARGS,
+     "place(starts, ends, length, block_start, block_end, live, passage_start, flags, boundary, offsets, "
+     "out_start, out_end, out_block, out_passage, out_whole, out_at) -> count"},
+    {"rising", rising, METH_VARARGS, "rising(values, keys, right, out) -> None"},
+    {"near", near, METH_VARARGS,
+     "near(left_start, left_end, left_passage, right_start, right_end, right_passage, distance, ordered, "
+     "out_left, out_right) -> count"},
+    {"spelled", spelled, METH_VARARGS, "spelled(starts, codes, alphabet, diff_at, diff_char, text, out) -> None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", "The engine's inner loops in C.", -1, methods,
+                                   NULL,         NULL,       NULL,                             NULL};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

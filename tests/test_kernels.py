@@ -1,0 +1,149 @@
+"""The compiled kernels (_kernels.c) against plain numpy and Python oracles, on arbitrary arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydivsufsort import divsufsort
+
+from corpus_search import _kernels as kernels
+from corpus_search.analysis import BOUNDARY
+from corpus_search.matching import _pairs_by_passage, pairs_in_passages
+from corpus_search.query import Near, Term
+from corpus_search.reader import Located, rising
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+codes_lists = st.lists(st.integers(0, 5), min_size=0, max_size=60)
+
+
+@SETTINGS
+@given(codes_lists, st.lists(st.integers(0, 6), min_size=1, max_size=4), st.booleans())
+def test_sa_range_holds_exactly_the_suffixes_that_start_with_the_pattern(codes, pattern, wide):
+    array = np.asarray(codes, dtype=np.uint32 if wide else np.uint16)
+    sa = divsufsort(array) if len(array) else np.zeros(0, dtype=np.int32)
+    low, high = kernels.sa_range(array, sa, np.asarray(pattern, dtype=np.uint32))
+    expected = {i for i in range(len(codes)) if codes[i : i + len(pattern)] == pattern}
+    assert set(sa[low:high].tolist()) == expected
+    assert high - low == len(expected)
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(-5, 60), max_size=40),
+    st.lists(st.integers(-5, 60), max_size=40),
+    st.booleans(),
+    st.booleans(),
+)
+def test_rising_is_searchsorted_whether_or_not_the_keys_rise(values, keys, right, rise):
+    values = np.sort(np.asarray(values, dtype=np.int64))
+    keys = np.asarray(sorted(keys) if rise else keys, dtype=np.int64)
+    side = "right" if right else "left"
+    assert rising(values, keys, right).tolist() == np.searchsorted(values, keys, side=side).tolist()
+
+
+def _place_oracle(starts, ends, block_start, block_end, live, passage_start, flags):
+    """reader.place as it was written in numpy before the kernel."""
+    block = np.searchsorted(block_start, starts, side="right") - 1
+    safe = np.maximum(block, 0)
+    keep = (block >= 0) & (starts < block_end[safe]) & live[safe]
+    starts, ends, block = starts[keep], ends[keep], block[keep]
+    whole = ((flags[starts] & BOUNDARY) != 0) & ((ends >= block_end[block]) | ((flags[ends] & BOUNDARY) != 0))
+    passage = np.searchsorted(passage_start, starts, side="right") - 1
+    return starts, ends, block, passage, whole
+
+
+@st.composite
+def parts(draw):
+    """A part's block and passage tables over `length` positions, and occurrences in it."""
+    length = draw(st.integers(1, 80))
+    cuts = sorted(draw(st.sets(st.integers(0, length - 1), min_size=1, max_size=8)))
+    block_start = np.asarray(cuts, dtype=np.int64)
+    block_end = np.asarray([min(end, length) for end in [*cuts[1:], length]], dtype=np.int64)
+    block_end = np.maximum(block_start, block_end - draw(st.integers(0, 2)))  # a gap: separators
+    live = np.asarray(draw(st.lists(st.booleans(), min_size=len(cuts), max_size=len(cuts))), dtype=bool)
+    passage_start = np.asarray(sorted(draw(st.sets(st.integers(0, length - 1), min_size=1, max_size=20))))
+    flags = np.asarray(draw(st.lists(st.integers(0, 255), min_size=length + 1, max_size=length + 1)), dtype=np.uint8)
+    starts = np.asarray(sorted(draw(st.lists(st.integers(0, length - 1), max_size=30))), dtype=np.int64)
+    sizes = np.asarray(draw(st.lists(st.integers(0, 3), min_size=len(starts), max_size=len(starts))), dtype=np.int64)
+    ends = np.minimum(starts + sizes, length)
+    return starts, ends, block_start, block_end, live, passage_start.astype(np.int64), flags
+
+
+@SETTINGS
+@given(parts(), st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)))
+def test_place_is_the_numpy_placement(part, offsets):
+    starts, ends, block_start, block_end, live, passage_start, flags = part
+    out = [np.full(len(starts) + 2, -7, dtype=np.int64) for _ in range(4)]
+    whole = np.zeros(len(starts) + 2, dtype=bool)
+    found = kernels.place(
+        starts.astype(np.int32), ends, 0, block_start, block_end, live, passage_start, flags, BOUNDARY, offsets,
+        *out, whole, 2,
+    )  # fmt: skip
+    start, end, block, passage, expected_whole = _place_oracle(*part)
+    assert found == len(start)
+    assert out[0][2 : 2 + found].tolist() == (start + offsets[0]).tolist()
+    assert out[1][2 : 2 + found].tolist() == (end + offsets[0]).tolist()
+    assert out[2][2 : 2 + found].tolist() == (block + offsets[2]).tolist()
+    assert out[3][2 : 2 + found].tolist() == (passage + offsets[1]).tolist()
+    assert whole[2 : 2 + found].tolist() == expected_whole.tolist()
+    assert out[0][:2].tolist() == [-7, -7]  # nothing written before `out_at`
+
+
+def test_place_refuses_out_arrays_that_are_too_short():
+    starts = np.asarray([0, 1], dtype=np.int64)
+    table = np.asarray([0], dtype=np.int64)
+    out = [np.empty(1, dtype=np.int64) for _ in range(4)]
+    with pytest.raises(ValueError):
+        kernels.place(
+            starts, None, 1, table, np.asarray([5]), np.ones(1, dtype=bool), table, np.zeros(6, dtype=np.uint8),
+            BOUNDARY, (0, 0, 0), *out, np.empty(1, dtype=bool), 0,
+        )  # fmt: skip
+
+
+@SETTINGS
+@given(
+    st.lists(st.integers(0, 4), min_size=1, max_size=40),
+    st.data(),
+)
+def test_spelled_reads_the_text_as_normalised(codes, data):
+    alphabet = np.asarray([0x4E00 + code for code in range(5)], dtype=np.uint32)
+    codes = np.asarray(codes, dtype=np.uint16)
+    diff_at = np.asarray(sorted(data.draw(st.sets(st.integers(0, len(codes) - 1), max_size=10))), dtype=np.int64)
+    diff_char = np.asarray(
+        data.draw(st.lists(st.sampled_from([0x4E00, 0x4E01, 0x9F98]), min_size=len(diff_at), max_size=len(diff_at))),
+        dtype=np.uint32,
+    )
+    length = data.draw(st.integers(1, min(3, len(codes))))
+    starts = np.asarray(sorted(data.draw(st.lists(st.integers(0, len(codes) - length), max_size=15))), dtype=np.int64)
+    typed = np.asarray(data.draw(st.lists(st.sampled_from([0x4E00, 0x4E01, 0x9F98]), min_size=length, max_size=length)))
+    written = alphabet[codes].copy()
+    written[diff_at] = diff_char
+    expected = [written[start : start + length].tolist() == typed.tolist() for start in starts.tolist()]
+    out = np.empty(len(starts), dtype=bool)
+    kernels.spelled(starts, codes, alphabet, diff_at, diff_char, typed.astype(np.uint32), out)
+    assert out.tolist() == expected
+
+
+def _located(spans: list[tuple[int, int, int]]) -> Located:
+    spans = sorted(spans)
+    passage, start, end = (np.asarray([span[i] for span in spans], dtype=np.int64) for i in range(3))
+    return Located(start, end, passage, np.zeros(len(spans), dtype=np.int64), np.ones(len(spans), dtype=bool))
+
+
+occurrences = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 30), st.integers(1, 3)).map(lambda t: (t[0], t[0] * 100 + t[1], t[2])),
+    max_size=12,
+).map(lambda spans: [(passage, start, start + size) for passage, start, size in spans])
+
+
+@SETTINGS
+@given(occurrences, occurrences, st.integers(0, 6), st.booleans(), st.booleans())
+def test_near_pairs_in_c_are_the_pairs_found_passage_by_passage(left, right, distance, ordered, same):
+    left_located = _located(list(dict.fromkeys(left)))
+    right_located = left_located if same else _located(list(dict.fromkeys(right)))
+    near = Near(Term("a", "a"), Term("b", "b"), distance, ordered)
+    expected = _pairs_by_passage(left_located, right_located, near, lambda end, start: start - end)
+    assert pairs_in_passages(left_located, right_located, near) == expected
