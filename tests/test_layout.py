@@ -43,8 +43,10 @@ ALLOWED = {
     "matching": {"analysis", "query", "reader", "variants"},
     "ranking": {"reader"},
     "highlight": {"analysis", "loader", "markup", "matching", "model", "normalize", "query", "reader", "variants"},
+    "handles": {"errors", "reader", "shards"},  # open readers kept per process while the index is unchanged
     "search": {
         "errors",
+        "handles",
         "formats",
         "highlight",
         "matching",

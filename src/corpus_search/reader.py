@@ -314,6 +314,7 @@ class IndexReader:
 
     def layout(self, docnum: int) -> Layout:
         if docnum not in self._layouts:
+            _make_room(self._layouts, 4096)  # a reader is kept between Searchers (handles.py): bounded
             self._layouts[docnum] = Layout.from_bytes(self._columns["passage_starts"][docnum])
         return self._layouts[docnum]
 
@@ -334,6 +335,7 @@ class IndexReader:
         if docnum not in self._bounds:
             part, block = self.part_of(docnum)
             start = int(part.block_start[block])
+            _make_room(self._bounds, 256)  # up to 64 K each
             self._bounds[docnum] = bytes(part.flags[start : int(part.block_end[block]) + LOOKAHEAD + 1])
         return self._bounds[docnum]
 
@@ -418,6 +420,12 @@ def spelled_in_part(part: Part, starts: np.ndarray, text: str, punctuation: np.n
         written = np.where(part.diff_at[found] == at, part.diff_char[found], part.alphabet[part.codes[at]])
         exact &= written == ord(char)
     return exact
+
+
+def _make_room(cache: dict, most: int) -> None:
+    """Empty a per-block cache that has reached `most` entries."""
+    if len(cache) >= most:
+        cache.clear()
 
 
 def _joined(arrays: list[np.ndarray]) -> np.ndarray:

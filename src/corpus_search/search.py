@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import handles
 from .errors import CorpusSearchError
 from .formats import unit_of
 from .highlight import Highlighter, PassageKey, Shown
@@ -40,7 +41,7 @@ from .metadata import Condition, Metadata, document_filter, parse_condition
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
 from .ranking import BM25, Statistics, in_passages, rank_order
-from .reader import IndexReader, Layout, Located, in_sorted, sorted_unique
+from .reader import Layout, Located, in_sorted, sorted_unique
 from .shards import read_metadata
 from .store import DEFAULT_INDEX
 
@@ -164,10 +165,12 @@ class SearchResult:
 class Searcher:
     """An open index, ready for queries; use as a context manager or call close()."""
 
-    def __init__(self, index_dir: str = DEFAULT_INDEX):
+    def __init__(self, index_dir: str = DEFAULT_INDEX, reuse: bool = True):
+        """`reuse`: take the reader this process already has open for the index while its files are
+        unchanged (handles.py), else open it afresh."""
         self.index_dir = index_dir
         with self._damage_reported():
-            self.reader = IndexReader(index_dir)
+            self.reader = handles.acquire(index_dir, reuse)
         self.highlighter = Highlighter(self.reader)
         self.total_passages = self.reader.total_passages
         self.ranking = BM25(self.total_passages, self.reader.average_length)
@@ -182,7 +185,7 @@ class Searcher:
         self.close()
 
     def close(self) -> None:
-        self.reader.close()
+        handles.release(self.reader)
 
     # -- what the index holds, through the reader ---------------------------------------------------
 
