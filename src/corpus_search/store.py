@@ -63,17 +63,24 @@ DEFAULT_INDEX = "index"
 def schema():
     """A document is a block of passages: its path (indexed, so a file's blocks can be deleted) and
     number (stored), its text as written and per-block data in columns (read without unpickling or
-    inflating anything). Its characters are found through the suffix arrays of segment.py."""
+    inflating anything). Its characters are found through the suffix arrays of segment.py.
+
+    Each column also stores where every document's value starts (Whoosh's `write_offsets_cutoff`, here
+    for any number of documents), so that opening a column reads one array instead of summing the
+    value lengths of every block in Python, which at 2,000 blocks was 0.4 ms a column on every open."""
     from whoosh.columns import VarBytesColumn
     from whoosh.fields import COLUMN, ID, STORED, Schema
+
+    def column() -> COLUMN:
+        return COLUMN(VarBytesColumn(write_offsets_cutoff=0))
 
     return Schema(
         path=ID(stored=True),
         number=STORED(),
-        text=COLUMN(VarBytesColumn()),
-        passage_starts=COLUMN(VarBytesColumn()),
-        words=COLUMN(VarBytesColumn()),
-        markup=COLUMN(VarBytesColumn()),
+        text=column(),
+        passage_starts=column(),
+        words=column(),
+        markup=column(),
     )
 
 
