@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from pydivsufsort import divsufsort
 
 from corpus_search import _kernels as kernels
-from corpus_search.analysis import BOUNDARY
-from corpus_search.matching import _pairs_by_passage, pairs_in_passages
+from corpus_search.analysis import BOUNDARY, WORD_CHAR
+from corpus_search.matching import _pairs_by_passage, _shortest_in_arrays, pairs_in_passages, shortest_matches
 from corpus_search.query import Near, Term
 from corpus_search.reader import Located, rising
 
@@ -147,3 +147,49 @@ def test_near_pairs_in_c_are_the_pairs_found_passage_by_passage(left, right, dis
     near = Near(Term("a", "a"), Term("b", "b"), distance, ordered)
     expected = _pairs_by_passage(left_located, right_located, near, lambda end, start: start - end)
     assert pairs_in_passages(left_located, right_located, near) == expected
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 6), st.booleans(), st.booleans()), max_size=30), st.booleans())
+def test_tally_counts_each_passage_as_numpy_does(rows, all_exact):
+    rows = sorted(rows, key=lambda row: row[0])
+    passage = np.asarray([row[0] for row in rows], dtype=np.int64)
+    whole = np.asarray([row[1] for row in rows], dtype=bool)
+    exact = np.ones(len(rows), dtype=bool) if all_exact else np.asarray([row[2] for row in rows], dtype=bool)
+    located = Located(passage * 10, passage * 10 + 1, passage, np.zeros(len(rows), dtype=np.int64), whole)
+    tally = located.tally(None if all_exact else exact)
+    distinct = np.unique(passage)
+    assert tally.passages.tolist() == distinct.tolist()
+    assert tally.count.tolist() == [int((passage == p).sum()) for p in distinct]
+    assert tally.whole.tolist() == [int((whole & (passage == p)).sum()) for p in distinct]
+    assert tally.exact.tolist() == [int((exact & (passage == p)).sum()) for p in distinct]
+
+
+@st.composite
+def patterns(draw):
+    """A pattern of one or two literal parts over a short text of word characters (flags), and where
+    each part starts in it."""
+    size = draw(st.integers(1, 40))
+    flags = np.asarray(draw(st.lists(st.sampled_from([0, WORD_CHAR]), min_size=size + 1, max_size=size + 1)))
+    flags = flags.astype(np.uint8)
+    lengths = draw(st.lists(st.integers(1, 2), min_size=1, max_size=2))
+    gaps = [(draw(st.integers(0, 2)), 0)]
+    if len(lengths) == 2:
+        fewest = draw(st.integers(0, 2))
+        gaps.append((fewest, fewest + draw(st.integers(0, 4))))
+    gaps.append((draw(st.integers(0, 2)), 0))
+    starts = [sorted(draw(st.sets(st.integers(0, size - 1), max_size=12))) for _ in lengths]
+    own_length = draw(st.integers(0, size))
+    parts = tuple("a" * length for length in lengths)
+    return Term("p", "p", parts=parts, gaps=tuple(gaps)), flags, starts, own_length
+
+
+@SETTINGS
+@given(patterns())
+def test_shortest_in_c_is_the_lazy_loop(pattern):
+    term, flags, starts, own_length = pattern
+    per_part = [np.asarray(found, dtype=np.int64) for found in starts]
+    got_starts, got_ends = _shortest_in_arrays(term, flags, per_part, own_length)
+    later = [set(found) for found in starts[1:]]
+    expected = shortest_matches(term, bytes(flags), starts[0], later, own_length)
+    assert list(zip(got_starts.tolist(), got_ends.tolist(), strict=True)) == expected

@@ -8,6 +8,8 @@
  * - sa_range(codes, sa, pattern): the range of the suffix array whose suffixes start with `pattern`.
  * - place(...): occurrences (rising part positions) placed in blocks and passages, with whole-word marks.
  * - rising(values, keys, right, out): np.searchsorted for keys that rise.
+ * - shortest(...): the shortest match from each start of a pattern of one or two literal parts.
+ * - tally(...): occurrences counted per passage: all, whole words, spelled as typed.
  * - near(...): the pairs of a NEAR or ADJ, passage by passage.
  * - spelled(...): which occurrences are spelled as the typed text, by the text's code points.
  *
@@ -282,6 +284,144 @@ done:
     return result;
 }
 
+/* -- shortest ------------------------------------------------------------------------------------ */
+
+/* True when every position in [start, end) holds a word character, and end lies inside the flags. */
+static inline int word_run(const uint8_t *flags, int64_t size, int64_t start, int64_t end, int word) {
+    if (end >= size || start > end || start < 0) return 0;
+    for (int64_t at = start; at < end; at++)
+        if (!(flags[at] & word)) return 0;
+    return 1;
+}
+
+/* shortest(firsts, seconds, flags, word, own_length, first_length, gaps, second_length, out_start, out_end)
+ *     -> count
+ *
+ * The shortest match from each start of a pattern of one or two literal parts (matching.py's
+ * shortest_matches, for these): `firsts` are where the first part starts and `seconds` where the
+ * second does (int64, rising; None for a pattern of one part); `gaps` = (before, fewest, most, after)
+ * word characters: before the first part, between the parts (the fewest to the most, shortest first)
+ * and after the last. A match starts `before` characters ahead of its first part, below `own_length`;
+ * every gap holds word characters only (flags & word) and ends inside the flags. Matches are written
+ * in order of their starts, and their number returned. */
+static PyObject *shortest(PyObject *self, PyObject *args) {
+    PyObject *firsts_object, *seconds_object, *flags_object, *out_start_object, *out_end_object;
+    int word;
+    long long own_length, first_length, second_length, before, fewest, most, after;
+    if (!PyArg_ParseTuple(args, "OOOiLL(LLLL)LOO", &firsts_object, &seconds_object, &flags_object, &word,
+                          &own_length, &first_length, &before, &fewest, &most, &after, &second_length,
+                          &out_start_object, &out_end_object))
+        return NULL;
+    Array firsts, seconds, flags, out_start, out_end;
+    firsts.held = seconds.held = flags.held = out_start.held = out_end.held = 0;
+    PyObject *result = NULL;
+    if (take(firsts_object, &firsts, 8, 0, "firsts") < 0 ||
+        (seconds_object != Py_None && take(seconds_object, &seconds, 8, 0, "seconds") < 0) ||
+        take(flags_object, &flags, 1, 0, "flags") < 0 || take(out_start_object, &out_start, 8, 1, "out_start") < 0 ||
+        take(out_end_object, &out_end, 8, 1, "out_end") < 0)
+        goto done;
+    if (out_start.length < firsts.length || out_end.length < firsts.length) {
+        PyErr_SetString(PyExc_ValueError, "shortest: an out array is too short");
+        goto done;
+    }
+    Py_ssize_t found = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const uint8_t *flag = (const uint8_t *)flags.view.buf;
+    const int64_t *first_at = longs(&firsts);
+    int64_t size = flags.length, limit = size - 1;
+    int64_t *starts = (int64_t *)out_start.view.buf, *ends = (int64_t *)out_end.view.buf;
+    Cursor later = seconds.held ? cursor(&seconds, 0) : cursor(&firsts, 0);
+    for (Py_ssize_t i = 0; i < firsts.length; i++) {
+        int64_t first = first_at[i], start = first - before, at = first + first_length;
+        if (start < 0 || start >= own_length || !word_run(flag, size, start, first, word)) continue;
+        if (!word_run(flag, size, at, at + fewest, word)) continue;
+        if (!seconds.held) {
+            starts[found] = start;
+            ends[found++] = at + fewest;
+            continue;
+        }
+        /* The first place rises from one start to the next; the later ones are a few steps on. */
+        const int64_t *second_at = longs(&seconds);
+        Py_ssize_t j = seek(&later, at + fewest);
+        for (int64_t gap = fewest; gap <= most; gap++) {
+            int64_t place = at + gap;
+            while (j < seconds.length && second_at[j] < place) j++;
+            if (j < seconds.length && second_at[j] == place &&
+                word_run(flag, size, place + second_length, place + second_length + after, word)) {
+                starts[found] = start;
+                ends[found++] = place + second_length + after;
+                break;
+            }
+            if (gap == most || place >= limit || !(flag[place] & word)) break;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(found);
+done:
+    release(&firsts);
+    release(&seconds);
+    release(&flags);
+    release(&out_start);
+    release(&out_end);
+    return result;
+}
+
+/* -- tally --------------------------------------------------------------------------------------- */
+
+/* tally(passage, whole, exact, out_passage, out_count, out_whole, out_exact) -> count
+ *
+ * Occurrences whose passages rise (int64), with their whole-word marks and whether each is spelled as
+ * typed (one byte each; exact may be None: all are): each distinct passage once, with how many
+ * occurrences it holds, how many of them are whole words, and how many are spelled as typed (int64).
+ * Returns the number of distinct passages. */
+static PyObject *tally(PyObject *self, PyObject *args) {
+    PyObject *objects[7];
+    if (!PyArg_ParseTuple(args, "OOOOOOO", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &objects[6]))
+        return NULL;
+    static const char *names[] = {"passage", "whole", "exact", "out_passage", "out_count", "out_whole", "out_exact"};
+    static const int sizes[] = {8, 1, 1, 8, 8, 8, 8};
+    Array arrays[7];
+    for (int i = 0; i < 7; i++) arrays[i].held = 0;
+    PyObject *result = NULL;
+    for (int i = 0; i < 7; i++) {
+        if (i == 2 && objects[i] == Py_None) continue;
+        if (take(objects[i], &arrays[i], sizes[i], i >= 3, names[i]) < 0) goto done;
+    }
+    Py_ssize_t count = arrays[0].length;
+    if (arrays[1].length != count || (arrays[2].held && arrays[2].length != count)) {
+        PyErr_SetString(PyExc_ValueError, "tally: arrays of different lengths");
+        goto done;
+    }
+    for (int i = 3; i < 7; i++)
+        if (arrays[i].length < count) {
+            PyErr_SetString(PyExc_ValueError, "tally: an out array is too short");
+            goto done;
+        }
+    Py_ssize_t distinct = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const int64_t *passage = longs(&arrays[0]);
+    const uint8_t *whole = (const uint8_t *)arrays[1].view.buf;
+    const uint8_t *exact = arrays[2].held ? (const uint8_t *)arrays[2].view.buf : NULL;
+    int64_t *out_passage = (int64_t *)arrays[3].view.buf, *out_count = (int64_t *)arrays[4].view.buf;
+    int64_t *out_whole = (int64_t *)arrays[5].view.buf, *out_exact = (int64_t *)arrays[6].view.buf;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (!distinct || passage[i] != out_passage[distinct - 1]) {
+            out_passage[distinct] = passage[i];
+            out_count[distinct] = out_whole[distinct] = out_exact[distinct] = 0;
+            distinct++;
+        }
+        out_count[distinct - 1]++;
+        out_whole[distinct - 1] += whole[i] != 0;
+        out_exact[distinct - 1] += exact ? exact[i] != 0 : 1;
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(distinct);
+done:
+    for (int i = 0; i < 7; i++) release(&arrays[i]);
+    return result;
+}
+
 /* -- near ---------------------------------------------------------------------------------------- */
 
 /* near(left_start, left_end, left_passage, right_start, right_end, right_passage, distance, ordered,
@@ -422,6 +562,11 @@ static PyMethodDef methods[] = {
      "place(starts, ends, length, block_start, block_end, live, passage_start, flags, boundary, offsets, "
      "out_start, out_end, out_block, out_passage, out_whole, out_at) -> count"},
     {"rising", rising, METH_VARARGS, "rising(values, keys, right, out) -> None"},
+    {"shortest", shortest, METH_VARARGS,
+     "shortest(firsts, seconds, flags, word, own_length, first_length, gaps, second_length, out_start, "
+     "out_end) -> count"},
+    {"tally", tally, METH_VARARGS,
+     "tally(passage, whole, exact, out_passage, out_count, out_whole, out_exact) -> count"},
     {"near", near, METH_VARARGS,
      "near(left_start, left_end, left_passage, right_start, right_end, right_passage, distance, ordered, "
      "out_left, out_right) -> count"},

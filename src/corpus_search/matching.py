@@ -18,7 +18,7 @@ import numpy as np
 from . import _kernels as kernels
 from .analysis import WORD_CHAR
 from .query import Near, Term
-from .reader import IndexReader, Located, concatenated, in_sorted, rising, skip_punctuation, spelled_in_part
+from .reader import IndexReader, Located, concatenated, in_sorted, skip_punctuation, spelled_in_part
 from .variants import fold, fold_table
 
 Span = tuple[int, int]  # [start, end) offsets
@@ -52,13 +52,13 @@ def locate_term(reader: IndexReader, term: Term, options: MatchOptions = DEFAULT
     return located
 
 
-def spelled_as_typed(reader: IndexReader, term: Term, located: Located, options: MatchOptions) -> np.ndarray:
+def spelled_as_typed(reader: IndexReader, term: Term, located: Located, options: MatchOptions) -> np.ndarray | None:
     """Which of a term's occurrences are spelled as typed (after t2s), not only through a variant or an
     alternative (phrases.py); all of a pattern's are, as are all with `exact_script` or when the term
-    has neither an alternative nor a character with a variant."""
+    has neither an alternative nor a character with a variant (then None: all of them)."""
     folding = not options.exact_script and any(len(variant_group(char)) > 1 for char in set(term.normalized))
     if term.is_pattern or not (folding or (term.alternatives and not options.exact_script)):
-        return np.ones(len(located), dtype=bool)
+        return None
     return reader.spelled_as(located, term.normalized, options.ignore_punct)
 
 
@@ -137,46 +137,21 @@ def _locate_pattern(reader: IndexReader, term: Term, exact_script: bool) -> Loca
 def _shortest_in_arrays(
     term: Term, flags: np.ndarray, per_part: list[np.ndarray], own_length: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """shortest_matches for a pattern of one or two literal parts, over all starts at once: the gap
-    before the second part grows from its fewest to its most characters, one numpy step per length,
-    and each start keeps the first length that completes, as the lazy loop would."""
-    firsts = per_part[0]
-    start = firsts - term.gaps[0][0]
-    alive = (start >= 0) & (start < own_length) & _word_runs(flags, start, firsts)
-    at = firsts + len(term.parts[0])
+    """shortest_matches for a pattern of one or two literal parts, in C (_kernels.shortest): from each
+    start, the gap before the second part grows from its fewest to its most characters, and the first
+    length that completes is kept, as the lazy loop would."""
+    firsts = np.ascontiguousarray(per_part[0], dtype=np.int64)
     if len(term.parts) == 1:
-        fewest = term.gaps[1][0]
-        alive &= _word_runs(flags, at, at + fewest)
-        return start[alive], (at + fewest)[alive]
-    (fewest, most), length, last = term.gaps[1], len(term.parts[1]), term.gaps[2][0]
-    seconds, limit = per_part[1], len(flags) - 1
-    alive &= _word_runs(flags, at, at + fewest)
-    ends = np.full(len(firsts), -1, dtype=np.int64)
-    waiting = np.flatnonzero(alive)  # the starts still looking for their second part
-    for gap in range(fewest, most + 1):
-        if not len(waiting):
-            break
-        place = at[waiting] + gap
-        found = np.minimum(rising(seconds, place), len(seconds) - 1)
-        done = (seconds[found] == place) & _word_runs(flags, place + length, place + length + last)
-        ends[waiting[done]] = (place + length + last)[done]
-        inside = place < limit
-        going = ~done & (gap < most) & inside & ((flags[np.where(inside, place, 0)] & WORD_CHAR) != 0)
-        waiting = waiting[going]
-    matched = ends >= 0
-    return start[matched], ends[matched]
-
-
-def _word_runs(flags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """_word_run for many ranges at once: every character in [start, end) is a word character, and
-    `end` lies inside the flags. Ranges are at most a few gaps long."""
-    ok = (ends < len(flags)) & (starts <= ends)
-    longest = int((ends - starts).max(initial=0))
-    for offset in range(longest):
-        at = starts + offset
-        needed = ok & (at < ends)
-        ok &= ~needed | ((flags[np.where(needed, at, 0)] & WORD_CHAR) != 0)
-    return ok
+        gaps, seconds, second_length = (term.gaps[0][0], term.gaps[1][0], term.gaps[1][0], 0), None, 0
+    else:
+        (fewest, most), after = term.gaps[1], term.gaps[2][0]
+        gaps, second_length = (term.gaps[0][0], fewest, most, after), len(term.parts[1])
+        seconds = np.ascontiguousarray(per_part[1], dtype=np.int64)
+    starts, ends = np.empty(len(firsts), dtype=np.int64), np.empty(len(firsts), dtype=np.int64)
+    found = kernels.shortest(
+        firsts, seconds, flags, WORD_CHAR, own_length, len(term.parts[0]), gaps, second_length, starts, ends
+    )
+    return starts[:found], ends[:found]
 
 
 def pairs_in_passages(left: Located, right: Located, near: Near, between: Between | None = None) -> Pairs:

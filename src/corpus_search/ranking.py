@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .reader import Located, rising
+from .reader import Tally, rising
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +42,17 @@ class BM25:
     inside_word_weight: float = 0.5
 
     def scores(
-        self, passages: np.ndarray, lengths: np.ndarray, terms: list[Located], frequencies: tuple[int, ...] = ()
+        self, passages: np.ndarray, lengths: np.ndarray, terms: list[Tally], frequencies: tuple[int, ...] = ()
     ) -> np.ndarray:
-        """The score of each passage (sorted unique ids) for the terms' occurrences; `frequencies`: in how
-        many passages of the collection each term occurs, when these terms are not all of it."""
+        """The score of each passage (sorted unique ids) for the terms' occurrences counted per passage;
+        `frequencies`: in how many passages of the collection each term occurs, when these terms are not
+        all of it."""
         scores = np.zeros(len(passages))
         norms = self.k1 * (1 - self.b + self.b * lengths / self.average_length)
-        for number, located in enumerate(terms):
-            frequency = in_passages(passages, located, np.where(located.whole, 1.0, self.inside_word_weight))
-            document_frequency = frequencies[number] if frequencies else len(located.passage_runs()[0])
+        for number, tally in enumerate(terms):
+            weighted = tally.whole + self.inside_word_weight * (tally.count - tally.whole)
+            frequency = in_passages(passages, tally.passages, weighted)
+            document_frequency = frequencies[number] if frequencies else len(tally.passages)
             idf = math.log(1 + (self.total_passages - document_frequency + 0.5) / (document_frequency + 0.5))
             present = frequency > 0
             found = frequency[present]
@@ -58,19 +60,18 @@ class BM25:
         return scores
 
 
-def in_passages(passages: np.ndarray, located: Located, weights: np.ndarray | None = None) -> np.ndarray:
-    """Per passage (sorted unique ids), the number (or summed weights) of the occurrences in it."""
+def in_passages(passages: np.ndarray, distinct: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` given per passage of `distinct` (rising), read at each of `passages` (sorted unique
+    ids): 0 where a passage is not among them."""
     found = np.zeros(len(passages))
-    if not len(passages) or not len(located):
+    if not len(passages) or not len(distinct):
         return found
-    distinct, begins = located.passage_runs()
-    if weights is None:
-        per_passage = np.diff(np.concatenate((begins, [len(located)]))).astype(float)
-    else:
-        per_passage = np.add.reduceat(weights, begins)
+    if len(distinct) == len(passages) and np.array_equal(distinct, passages):  # a query of one term
+        found[:] = values
+        return found
     at = np.minimum(rising(passages, distinct), len(passages) - 1)
     inside = passages[at] == distinct
-    found[at[inside]] = per_passage[inside]
+    found[at[inside]] = values[inside]
     return found
 
 

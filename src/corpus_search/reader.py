@@ -16,7 +16,7 @@ import time
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
@@ -52,6 +52,17 @@ class Layout:
 
 
 @dataclass(frozen=True, slots=True)
+class Tally:
+    """Occurrences counted per passage: the distinct passages (rising), and in each how many
+    occurrences, how many of them whole words, and how many spelled as typed."""
+
+    passages: np.ndarray
+    count: np.ndarray
+    whole: np.ndarray
+    exact: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
 class Located:
     """Occurrences found in the text: global start and end positions (rising starts), the global
     passage and block each starts in, and whether each is whole words."""
@@ -61,6 +72,7 @@ class Located:
     passage: np.ndarray
     block: np.ndarray
     whole: np.ndarray
+    _tally: list = field(default_factory=list, compare=False, repr=False)  # the tally with every one exact
 
     def where(self, keep: np.ndarray) -> Located:
         return Located(*(values[keep] for values in self))
@@ -71,11 +83,23 @@ class Located:
     def __len__(self) -> int:
         return len(self.start)
 
-    def passage_runs(self) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct passages (sorted) and where each one's run of occurrences begins: occurrences
-        are in text order, so a passage's occurrences are consecutive."""
-        begins = run_starts(self.passage)
-        return self.passage[begins], begins
+    def passages(self) -> np.ndarray:
+        """The distinct passages, rising."""
+        return self.tally().passages
+
+    def tally(self, exact: np.ndarray | None = None) -> Tally:
+        """The occurrences counted per passage, in one pass in C (_kernels.tally); `exact`: which are
+        spelled as typed (None: all of them; that tally is kept)."""
+        if exact is None and self._tally:
+            return self._tally[0]
+        size = len(self)
+        out = [np.empty(size, dtype=np.int64) for _ in range(4)]
+        exact = None if exact is None else np.ascontiguousarray(exact, dtype=bool)
+        found = kernels.tally(np.ascontiguousarray(self.passage, dtype=np.int64), self.whole, exact, *out)
+        counted = Tally(*(values[:found] for values in out))
+        if exact is None:
+            self._tally.append(counted)
+        return counted
 
 
 def run_starts(values: np.ndarray) -> np.ndarray:

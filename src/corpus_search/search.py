@@ -256,7 +256,7 @@ class Searcher:
     def evaluate(self, node: Node, options: MatchOptions) -> np.ndarray:
         """The sorted ids of the passages that satisfy `node`."""
         if isinstance(node, Term):
-            return sorted_unique(self.located(node, options).passage)
+            return self.located(node, options).passages()
         if isinstance(node, Near):
             return np.asarray(sorted(self.pairs(node, options)), dtype=np.int64)
         if isinstance(node, Or):
@@ -356,16 +356,19 @@ class Searcher:
     ) -> tuple[np.ndarray, np.ndarray]:
         """BM25 scores of the passages (with the collection's `statistics` when this index is a part of
         it), and how many of the terms occur in each as typed."""
-        located = [self.located(term, options) for term in terms]
+        tallies = []
         exact_terms = np.zeros(len(passages), dtype=np.int64)
-        for term, found in zip(terms, located, strict=True):
+        for term in terms:
+            found = self.located(term, options)
             exact = spelled_as_typed(self.reader, term, found, options)
-            exact_terms += in_passages(passages, found.where(exact)) > 0
+            tally = found.tally(exact)
+            tallies.append(tally)
+            exact_terms += in_passages(passages, tally.passages, tally.exact) > 0
         lengths = self.reader.passage_values(passages, "passage_length")
         if statistics is None:
-            return self.ranking.scores(passages, lengths, located), exact_terms
+            return self.ranking.scores(passages, lengths, tallies), exact_terms
         ranking = BM25(statistics.passages, statistics.average_length)
-        return ranking.scores(passages, lengths, located, statistics.frequencies), exact_terms
+        return ranking.scores(passages, lengths, tallies, statistics.frequencies), exact_terms
 
     def statistics(self, query: str | Node, options: MatchOptions) -> Statistics:
         """This index's part of the collection's statistics for a query (ranking.Statistics): summed
@@ -374,7 +377,7 @@ class Searcher:
         if options.ignore_punct:
             node = without_punctuation(node)
         with self._damage_reported():
-            frequencies = [len(self.located(term, options).passage_runs()[0]) for term in positive_terms(node)]
+            frequencies = [len(self.located(term, options).passages()) for term in positive_terms(node)]
         return Statistics(self.total_passages, self.reader.total_chars, tuple(frequencies))
 
     # -- hits ------------------------------------------------------------------------------------------

@@ -284,12 +284,13 @@ class Part:
         return found.tolist()
 
     def find(self, folded: str) -> np.ndarray:
-        """Every position where `folded` starts, sorted (two binary searches on the suffix array)."""
+        """Every position where `folded` starts, sorted (two binary searches on the suffix array, then
+        the range sorted)."""
         pattern = self.encode(folded)
         if pattern is None:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=self.sa.dtype)
         low, high = self.span(pattern)
-        return np.sort(self.sa[low:high]).astype(np.int64)
+        return np.sort(self.sa[low:high])  # of the suffix array's type: int32 below 2**31 characters
 
     def span(self, pattern: list[int]) -> tuple[int, int]:
         """The range of the suffix array whose suffixes start with the codes `pattern` (two binary
