@@ -225,6 +225,10 @@ static PyObject *place(PyObject *self, PyObject *args) {
     int64_t *out_block = (int64_t *)arrays[7].view.buf + out_at, *out_passage = (int64_t *)arrays[8].view.buf + out_at;
     uint8_t *out_whole = (uint8_t *)arrays[9].view.buf + out_at;
     for (Py_ssize_t i = 0; i < count; i++) {
+        if (i + 8 < count) { /* the flags of an occurrence a few ahead: its cache line is far away */
+            int64_t ahead = item(&starts, i + 8);
+            if (ahead >= 0 && ahead < flags->length) __builtin_prefetch(flag + ahead);
+        }
         int64_t start = item(&starts, i), end = end_at ? end_at[i] : start + length;
         Py_ssize_t block = seek(&blocks, start) - 1;
         if (block < 0 || start >= block_ends[block] || !alive[block]) continue;

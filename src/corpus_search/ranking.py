@@ -45,8 +45,8 @@ class BM25:
         self, passages: np.ndarray, lengths: np.ndarray, terms: list[Tally], frequencies: tuple[int, ...] = ()
     ) -> np.ndarray:
         """The score of each passage (sorted unique ids) for the terms' occurrences counted per passage;
-        `frequencies`: in how many passages of the collection each term occurs, when these terms are not
-        all of it."""
+        `frequencies`: in how many passages of the collection each term occurs, when the tallies do not
+        count all of them (they may count only the passages scored)."""
         scores = np.zeros(len(passages))
         norms = self.k1 * (1 - self.b + self.b * lengths / self.average_length)
         for number, tally in enumerate(terms):

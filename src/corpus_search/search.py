@@ -356,17 +356,19 @@ class Searcher:
     ) -> tuple[np.ndarray, np.ndarray]:
         """BM25 scores of the passages (with the collection's `statistics` when this index is a part of
         it), and how many of the terms occur in each as typed."""
-        tallies = []
+        tallies, frequencies = [], []
         exact_terms = np.zeros(len(passages), dtype=np.int64)
         for term in terms:
             found = self.located(term, options)
-            exact = spelled_as_typed(self.reader, term, found, options)
-            tally = found.tally(exact)
+            frequencies.append(len(found.passages()))
+            if len(passages) < frequencies[-1]:  # only the occurrences in these passages count
+                found = found.where(in_sorted(found.passage, passages))
+            tally = found.tally(spelled_as_typed(self.reader, term, found, options))
             tallies.append(tally)
             exact_terms += in_passages(passages, tally.passages, tally.exact) > 0
         lengths = self.reader.passage_values(passages, "passage_length")
         if statistics is None:
-            return self.ranking.scores(passages, lengths, tallies), exact_terms
+            return self.ranking.scores(passages, lengths, tallies, tuple(frequencies)), exact_terms
         ranking = BM25(statistics.passages, statistics.average_length)
         return ranking.scores(passages, lengths, tallies, statistics.frequencies), exact_terms
 
