@@ -95,7 +95,7 @@ def _converter(conversion: str):
 
 
 SHORT_TEXT = 2000  # characters; shorter texts go straight through OpenCC…
-SLOW_BUDGET = 50_000  # …until this many characters went that way: then the fast path pays for itself
+SLOW_BUDGET = 2_000  # …until this many characters went that way: then the fast path pays for itself
 _slow_chars: dict[str, int] = {}
 
 
