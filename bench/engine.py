@@ -41,17 +41,20 @@ QUERIES = ["的", "风 雨", "不知", "宝玉", "明月", "林黛玉", "看秋�
            "花*月", "第?回", "宝玉 NEAR/5 黛玉", "行者 ADJ/3 八戒", "宝玉 -黛玉"]  # fmt: skip
 RG_QUERIES = ["的", "不知", "宝玉", "明月", "林黛玉"]
 
-# Runs in the engine's interpreter: time `runs` calls of each query, each opening the index.
+# Runs in the engine's interpreter: time `runs` calls of each query, each opening the index. With
+# "fresh", an engine that keeps an open index between Searchers (handles.py) is told not to, so every
+# call opens the index and faults its pages in again; an engine without that answers as it always does.
 WARM_CODE = """
-import json, sys, time
+import inspect, json, sys, time
 from corpus_search.search import Searcher
-index, runs, queries = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+index, runs, queries, mode = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
+options = {"reuse": False} if mode == "fresh" and "reuse" in inspect.signature(Searcher).parameters else {}
 out = {}
 for query in queries:
     times, total = [], 0
     for _ in range(runs + 1):
         started = time.perf_counter()
-        with Searcher(index) as searcher:
+        with Searcher(index, **options) as searcher:
             result = searcher.run(query)
             total = result.total
             hits = list(result.hits(20))
@@ -132,11 +135,12 @@ def measure(label: str, python: str, corpus: Path, copies: int, work: Path, runs
     index_dir = work / f"index-{label}-{copies}x"
     figures: dict = {"build": index_run(python, corpus, index_dir)}
     print(f"  {label} {copies}×: indexed in {figures['build']['seconds']:.1f} s", file=sys.stderr)
-    warm = subprocess.run(
-        [python, "-c", WARM_CODE, str(index_dir), str(runs), json.dumps(QUERIES, ensure_ascii=False)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    figures["queries"] = json.loads(warm.stdout)
+    for key, mode in (("queries", "kept"), ("fresh", "fresh")):
+        warm = subprocess.run(
+            [python, "-c", WARM_CODE, str(index_dir), str(runs), json.dumps(QUERIES, ensure_ascii=False), mode],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        figures[key] = json.loads(warm.stdout)
     count = subprocess.run(
         [python, "-c", COUNT_CODE, str(index_dir), str(runs), "宝玉"], capture_output=True, text=True, check=True
     )
@@ -209,7 +213,9 @@ def report(results: dict, rg: dict, fts5: dict, copies: list[int], runs: int) ->
     lines = [ENGINE_BEGIN, "## Engine (`python bench/engine.py`)", ""]
     lines.append(
         f"One run on this machine ({os.cpu_count()} cores), {runs} warm runs per query after one untimed; "
-        "each call opens the index, runs the query, takes the exact total and builds the best 20 hits."
+        "each call opens the index, runs the query, takes the exact total and builds the best 20 hits. An "
+        "engine that keeps an open index between the Searchers of a process while its files are unchanged "
+        "(handles.py) is measured both ways: as a script gets it, and told to open the index afresh each call."
     )
     lines.append("")
     header = ["figure"] + [f"{label} {n}×" for label in labels for n in copies]
@@ -222,8 +228,11 @@ def report(results: dict, rg: dict, fts5: dict, copies: list[int], runs: int) ->
     row("peak RSS of the build", lambda f: f"{f['build']['peak'] / 2**20:.0f} MiB")
     row("index size", lambda f: f"{f['build']['bytes'] / 1e6:.0f} MB")
     all_times = lambda f: [median(q["seconds"]) for q in f["queries"].values()]  # noqa: E731
+    fresh_times = lambda f: [median(q["seconds"]) for q in f.get("fresh", f["queries"]).values()]  # noqa: E731
     row("warm query, median of the queries", lambda f: f"{1000 * median(all_times(f)):.1f} ms")
     row("warm query, p95 of the queries", lambda f: f"{1000 * p95(all_times(f)):.1f} ms")
+    row("… index opened afresh each call: median", lambda f: f"{1000 * median(fresh_times(f)):.1f} ms")
+    row("… index opened afresh each call: p95", lambda f: f"{1000 * p95(fresh_times(f)):.1f} ms")
     row("count 宝玉 (API, warm)", lambda f: f"{1000 * median(f['count']['seconds']):.1f} ms")
     row("kwic 宝玉 --sort left (CLI)", lambda f: f"{f['kwic']['seconds']:.2f} s")
     row("collocates 不知 (CLI)", lambda f: f"{f['collocates']['seconds']:.2f} s")
