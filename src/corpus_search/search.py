@@ -140,9 +140,15 @@ class SearchResult:
                 blocks.append(np.repeat(reader.passage_blocks(np.asarray(kept, dtype=np.int64)), sizes))
             else:
                 located = searcher.located(unit, self.options)
+                if np.array_equal(located.passages(), self.passages):  # all of them are in (one term)
+                    starts.append(located.start)
+                    blocks.append(located.block)
+                    continue
                 kept = in_sorted(located.passage, self.passages)
                 starts.append(located.start[kept])
                 blocks.append(located.block[kept])
+        if len(starts) == 2:
+            return starts[1], blocks[1]
         return np.concatenate(starts), np.concatenate(blocks).astype(np.int64)
 
     def searched(self) -> np.ndarray:
