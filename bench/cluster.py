@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 CLUSTER_BEGIN = "<!-- bench/cluster.py: begin -->"
 CLUSTER_END = "<!-- bench/cluster.py: end -->"
+# bench/engine.py's figures for this engine at 16× (its run of 2026-11-26, in BENCHMARKS.md), for the
+# estimate on paper: a shard of that size answers as that index does.
+ENGINE_16X = {"median ms": 11.6, "p95 ms": 31.0, "build s": 224, "peak MiB": 753}
 SHARDS = (1, 2, 4)
 
 
@@ -168,7 +171,7 @@ def report_section(rows, builds, local_build, sizes, chars, rss, cli, args, took
     one_round = statistics.median(column("1 count")) - statistics.median(column("local count"))
     per_task = (statistics.median(column("4 count")) - statistics.median(column("1 count"))) / 3
     shard_gb = 125e6 * sum(sizes[1]) / chars / 1e9
-    latency = 2 * (one_round + 80 * per_task) + 0.081
+    latency = 2 * (one_round + 80 * per_task) + ENGINE_16X["p95 ms"] / 1000
     lines = [
         CLUSTER_BEGIN,
         "## Cluster (bench/cluster.py)",
@@ -209,18 +212,19 @@ def report_section(rows, builds, local_build, sizes, chars, rss, cli, args, took
         f"from every index above (shards kept open). Disk: {per_char:.1f} bytes of index per character.",
         "",
         "**On paper: 10 billion characters**, from these figures and bench/engine.py's at 16× (124 M characters "
-        "in one index: warm query median 31 ms, p95 81 ms; build 234 s on 2 cores, peak RSS 762 MiB):",
+        f"in one index: warm query median {ENGINE_16X['median ms']:g} ms, p95 {ENGINE_16X['p95 ms']:g} ms; build "
+        f"{ENGINE_16X['build s']:g} s on 2 cores, peak RSS {ENGINE_16X['peak MiB']:g} MiB):",
         "",
         f"- **Shards** of about 125 M characters (the size measured at 16×): 80 shards of {shard_gb:.1f} GB, "
         f"{10e9 * per_char / 1e9:.0f} GB in all on the shared filesystem.",
         f"- **Workers**: 20 machines of 8 cores and 32 GB, 4 shards each, a worker process of one thread per "
         f"shard. A shard is memory-mapped: the page cache needs {4 * shard_gb:.1f} GB per machine to keep "
-        "its 4 shards warm, the heap under 1 GB per shard (762 MiB peak while building one).",
+        f"its 4 shards warm, the heap under 1 GB per shard ({ENGINE_16X['peak MiB']:g} MiB peak while building one).",
         "- **Building**: 80 tasks, each analysing in one process: about 8 minutes for 125 M characters (the "
-        "16× build took 234 s on 2 cores). 20 machines of 8 cores run all 80 at once: 8–10 minutes of wall "
-        "time, if the shared filesystem takes about 110 GB of writes in that time.",
+        f"16× build took {ENGINE_16X['build s']:g} s on 2 cores). 20 machines of 8 cores run all 80 at once: "
+        "8–10 minutes of wall time, if the shared filesystem takes about 110 GB of writes in that time.",
         f"- **Latency** of a warm ranked query, extrapolated from the figures above: two rounds of "
-        f"({ms(one_round)} + 80 × {ms(per_task)}) plus the slowest shard (p95 81 ms): about "
+        f"({ms(one_round)} + 80 × {ms(per_task)}) plus the slowest shard (p95 {ENGINE_16X['p95 ms']:g} ms): about "
         f"{latency:.2f} s. The per-shard cost is the scheduler's and this process's, one task each, and it "
         "dominates.",
         "- **What breaks first**: that per-task cost (a task per shard per round), then the merge here of "
