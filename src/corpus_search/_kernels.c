@@ -2,8 +2,9 @@
  * search, where numpy would make several passes over the occurrences and Python one call per step.
  *
  * Arrays come in through the buffer protocol (numpy arrays, contiguous), so this module needs Python's
- * headers only, not numpy's; segment.py and reader.py call it with arrays of the types the index format
- * (segment.py) stores, and tests/test_kernels.py checks every function against a numpy or Python oracle.
+ * headers only, not numpy's. segment.py, reader.py and matching.py call it with arrays of the types the
+ * index format (segment.py) stores; tests/test_kernels.py checks every function against a numpy or
+ * Python oracle.
  *
  * - sa_range(codes, sa, pattern): the range of the suffix array whose suffixes start with `pattern`.
  * - place(...): occurrences (rising part positions) placed in blocks and passages, with whole-word marks.
@@ -12,6 +13,9 @@
  * - tally(...): occurrences counted per passage: all, whole words, spelled as typed.
  * - near(...): the pairs of a NEAR or ADJ, passage by passage.
  * - spelled(...): which occurrences are spelled as the typed text, by the text's code points.
+ *
+ * (About 600 lines, in one file so that the extension is one module with one build line; each function
+ * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
  *
  * Positions rise in every call the engine makes, so each lookup gallops from the previous answer: the
  * cost is O(n log(m / n)) for n positions in a table of m, not n binary searches over the whole table.
