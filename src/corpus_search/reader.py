@@ -123,6 +123,13 @@ def in_sorted(values: np.ndarray, members: np.ndarray) -> np.ndarray:
     return members[at] == values
 
 
+def by_part(values: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int, int]]:
+    """(part number, low, high) of each part's run of rising global `values` (positions or passage
+    ids), given where each part begins (`offsets`, one more than the parts)."""
+    edges = np.searchsorted(values, offsets).tolist()
+    return [(number, low, high) for number, (low, high) in enumerate(pairwise(edges)) if low < high]
+
+
 def rising(values: np.ndarray, keys: np.ndarray, right: bool = False) -> np.ndarray:
     """np.searchsorted(values, keys, side) of int64 arrays, galloping from one key's answer to the next
     (_kernels.rising): keys that rise cost O(log gap) each, not a search of all `values`."""
@@ -185,12 +192,10 @@ class IndexReader:
     def spelled_as(self, located: Located, text: str, ignore_punct: bool = False) -> np.ndarray:
         """Which occurrences (of normalised `text`, found folded) are spelled as `text`."""
         exact = np.ones(len(located), dtype=bool)
-        edges = np.searchsorted(located.start, self.position_offset).tolist()  # starts rise, and so do parts
-        for number, (low, high) in enumerate(pairwise(edges)):
-            if low < high:
-                starts = located.start[low:high] - self.position_offset[number]
-                punctuation = self.punctuation(number) if ignore_punct else None
-                exact[low:high] = spelled_in_part(self.parts[number][0], starts, text, punctuation)
+        for number, low, high in by_part(located.start, self.position_offset):  # starts rise
+            starts = located.start[low:high] - self.position_offset[number]
+            punctuation = self.punctuation(number) if ignore_punct else None
+            exact[low:high] = spelled_in_part(self.parts[number][0], starts, text, punctuation)
         return exact
 
     def unpunctuated_between(self, end: int, start: int) -> int:
@@ -264,14 +269,12 @@ class IndexReader:
     def passage_values(self, passages: np.ndarray, name: str) -> np.ndarray:
         """A per-passage array of the parts (`passage_length`, `passage_line`) read at global ids."""
         values = np.zeros(len(passages), dtype=np.int64)
-        owners = rising(self.passage_offset, passages, right=True) - 1
-        if len(owners) and (owners[1:] >= owners[:-1]).all():  # sorted ids: one slice per part
-            edges = np.searchsorted(owners, np.arange(len(self.parts) + 1)).tolist()
-            for number, (low, high) in enumerate(pairwise(edges)):
-                if low < high:
-                    column = getattr(self.parts[number][0], name)
-                    values[low:high] = column[passages[low:high] - self.passage_offset[number]]
+        if (passages[1:] >= passages[:-1]).all():  # sorted ids: one slice per part
+            for number, low, high in by_part(passages, self.passage_offset):
+                column = getattr(self.parts[number][0], name)
+                values[low:high] = column[passages[low:high] - self.passage_offset[number]]
             return values
+        owners = np.searchsorted(self.passage_offset, passages, side="right") - 1  # hits in rank order
         for number in sorted_unique(np.sort(owners)).tolist():
             chosen = owners == number
             values[chosen] = getattr(self.parts[number][0], name)[passages[chosen] - self.passage_offset[number]]
