@@ -55,6 +55,23 @@ static void release(Array *array) {
     array->held = 0;
 }
 
+/* take() for `count` arguments at once: objects[i] as arrays[i] (item sizes sizes[i]), writable from
+ * index `first_out` on; at index `optional` (or none: -1) None leaves the array unheld. Every array is
+ * marked unheld first, so release_all() is right after a failure too. */
+static int take_all(PyObject **objects, Array *arrays, int count, const char **names, const int *sizes,
+                    int first_out, int optional) {
+    for (int i = 0; i < count; i++) arrays[i].held = 0;
+    for (int i = 0; i < count; i++) {
+        if (i == optional && objects[i] == Py_None) continue;
+        if (take(objects[i], &arrays[i], sizes[i], i >= first_out, names[i]) < 0) return -1;
+    }
+    return 0;
+}
+
+static void release_all(Array *arrays, int count) {
+    for (int i = 0; i < count; i++) release(&arrays[i]);
+}
+
 /* Item `i` as a signed 64-bit integer (the sizes the format uses: unsigned 1, 2 and 4, signed 4 and 8
  * bytes; the caller says which by the buffer's format). */
 static inline int64_t item(const Array *array, Py_ssize_t i) {
@@ -200,13 +217,11 @@ static PyObject *place(PyObject *self, PyObject *args) {
                                   "out_start",   "out_end",   "out_block", "out_passage",   "out_whole"};
     static const int sizes[] = {8, 8, 1, 8, 1, 8, 8, 8, 8, 1};
     Array arrays[10], starts, ends;
-    for (int i = 0; i < 10; i++) arrays[i].held = 0;
     starts.held = ends.held = 0;
     PyObject *result = NULL;
+    if (take_all(objects, arrays, 10, names, sizes, 5, -1) < 0) goto done;
     if (take(starts_object, &starts, 4 | 8, 0, "starts") < 0) goto done;
     if (ends_object != Py_None && take(ends_object, &ends, 8, 0, "ends") < 0) goto done;
-    for (int i = 0; i < 10; i++)
-        if (take(objects[i], &arrays[i], sizes[i], i >= 5, names[i]) < 0) goto done;
     Array *block_end = &arrays[1], *live = &arrays[2], *flags = &arrays[4];
     Py_ssize_t count = starts.length;
     if ((ends.held && ends.length != count) || block_end->length != arrays[0].length ||
@@ -254,7 +269,7 @@ static PyObject *place(PyObject *self, PyObject *args) {
     }
     result = PyLong_FromSsize_t(kept);
 done:
-    for (int i = 0; i < 10; i++) release(&arrays[i]);
+    release_all(arrays, 10);
     release(&starts);
     release(&ends);
     return result;
@@ -390,12 +405,8 @@ static PyObject *tally(PyObject *self, PyObject *args) {
     static const char *names[] = {"passage", "whole", "exact", "out_passage", "out_count", "out_whole", "out_exact"};
     static const int sizes[] = {8, 1, 1, 8, 8, 8, 8};
     Array arrays[7];
-    for (int i = 0; i < 7; i++) arrays[i].held = 0;
     PyObject *result = NULL;
-    for (int i = 0; i < 7; i++) {
-        if (i == 2 && objects[i] == Py_None) continue;
-        if (take(objects[i], &arrays[i], sizes[i], i >= 3, names[i]) < 0) goto done;
-    }
+    if (take_all(objects, arrays, 7, names, sizes, 3, 2) < 0) goto done;
     Py_ssize_t count = arrays[0].length;
     if (arrays[1].length != count || (arrays[2].held && arrays[2].length != count)) {
         PyErr_SetString(PyExc_ValueError, "tally: arrays of different lengths");
@@ -426,7 +437,7 @@ static PyObject *tally(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = PyLong_FromSsize_t(distinct);
 done:
-    for (int i = 0; i < 7; i++) release(&arrays[i]);
+    release_all(arrays, 7);
     return result;
 }
 
@@ -449,11 +460,10 @@ static PyObject *near(PyObject *self, PyObject *args) {
         return NULL;
     static const char *names[] = {"left_start",    "left_end", "left_passage", "right_start",
                                   "right_end",     "right_passage", "out_left", "out_right"};
+    static const int sizes[] = {8, 8, 8, 8, 8, 8, 8, 8};
     Array arrays[8];
-    for (int i = 0; i < 8; i++) arrays[i].held = 0;
     PyObject *result = NULL;
-    for (int i = 0; i < 8; i++)
-        if (take(objects[i], &arrays[i], 8, i >= 6, names[i]) < 0) goto done;
+    if (take_all(objects, arrays, 8, names, sizes, 6, -1) < 0) goto done;
     Py_ssize_t lefts = arrays[0].length, rights = arrays[3].length, room = arrays[6].length;
     if (arrays[1].length != lefts || arrays[2].length != lefts || arrays[4].length != rights ||
         arrays[5].length != rights || arrays[7].length != room) {
@@ -490,7 +500,7 @@ static PyObject *near(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = PyLong_FromSsize_t(found);
 done:
-    for (int i = 0; i < 8; i++) release(&arrays[i]);
+    release_all(arrays, 8);
     return result;
 }
 
@@ -509,10 +519,8 @@ static PyObject *spelled(PyObject *self, PyObject *args) {
     static const char *names[] = {"starts", "codes", "alphabet", "diff_at", "diff_char", "text", "out"};
     static const int sizes[] = {8, 2 | 4, 4, 8, 4, 4, 1};
     Array arrays[7];
-    for (int i = 0; i < 7; i++) arrays[i].held = 0;
     PyObject *result = NULL;
-    for (int i = 0; i < 7; i++)
-        if (take(objects[i], &arrays[i], sizes[i], i == 6, names[i]) < 0) goto done;
+    if (take_all(objects, arrays, 7, names, sizes, 6, -1) < 0) goto done;
     Array *starts = &arrays[0], *codes = &arrays[1], *alphabet = &arrays[2], *diff_at = &arrays[3];
     Array *diff_char = &arrays[4], *text = &arrays[5], *out = &arrays[6];
     if (out->length < starts->length || diff_char->length != diff_at->length) {
@@ -558,7 +566,7 @@ static PyObject *spelled(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    for (int i = 0; i < 7; i++) release(&arrays[i]);
+    release_all(arrays, 7);
     return result;
 }
 
