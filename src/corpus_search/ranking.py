@@ -75,22 +75,20 @@ def in_passages(passages: np.ndarray, distinct: np.ndarray, values: np.ndarray) 
     return found
 
 
+def contenders(exact_terms: np.ndarray, scores: np.ndarray, limit: int | None = None) -> np.ndarray:
+    """Indices (rising) of the passages that can be among the best `limit` (all when None): those at or
+    above the `limit`-th best (exact terms, score); only they need the tie-breakers read."""
+    count = len(scores)
+    if limit is None or limit >= count:
+        return np.arange(count)
+    primary = exact_terms * (float(scores.max(initial=0.0)) + 1.0) + scores  # same order as (exact, score)
+    threshold = np.partition(primary, count - limit)[count - limit] if limit else np.inf
+    return np.flatnonzero(primary >= threshold)
+
+
 def rank_order(
-    exact_terms: np.ndarray,
-    scores: np.ndarray,
-    path_ranks: np.ndarray,
-    lines: np.ndarray,
-    passages: np.ndarray,
-    limit: int | None = None,
+    exact_terms: np.ndarray, scores: np.ndarray, path_ranks: np.ndarray, lines: np.ndarray, passages: np.ndarray
 ) -> np.ndarray:
-    """Indices of the best `limit` passages (all when None), best first. With a limit, only passages
-    that can be among the best are sorted: those at or above the `limit`-th best (exact terms, score)."""
-    count = len(passages)
-    chosen = np.arange(count)
-    if limit is not None and limit < count:
-        primary = exact_terms * (float(scores.max(initial=0.0)) + 1.0) + scores  # same order as (exact, score)
-        threshold = np.partition(primary, count - limit)[count - limit] if limit else np.inf
-        chosen = np.flatnonzero(primary >= threshold)
-    order = np.lexsort((passages[chosen], lines[chosen], path_ranks[chosen], -scores[chosen], -exact_terms[chosen]))
-    picked = chosen[order]
-    return picked if limit is None else picked[:limit]
+    """Indices of the passages, best first: more terms as typed, then a higher score, then path, line
+    and passage id."""
+    return np.lexsort((passages, lines, path_ranks, -scores, -exact_terms))

@@ -40,7 +40,7 @@ from .matching import (
 from .metadata import Condition, Metadata, document_filter, parse_condition
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
-from .ranking import BM25, Statistics, in_passages, rank_order
+from .ranking import BM25, Statistics, contenders, in_passages, rank_order
 from .reader import Layout, Located, in_sorted, sorted_unique
 from .shards import read_metadata
 from .store import DEFAULT_INDEX
@@ -88,9 +88,13 @@ class SearchResult:
     def order(self, limit: int | None = None) -> np.ndarray:
         """Indices into `passages` of the best `limit` (all when None), best first."""
         reader = self.searcher.reader
-        blocks = reader.passage_blocks(self.passages)
-        lines = reader.passage_values(self.passages, "passage_line")
-        return rank_order(self.exact_terms, self.scores, reader.path_rank()[blocks], lines, self.passages, limit)
+        chosen = contenders(self.exact_terms, self.scores, limit)
+        passages = self.passages[chosen]
+        blocks = reader.passage_blocks(passages)
+        lines = reader.passage_values(passages, "passage_line")
+        exact, scores = self.exact_terms[chosen], self.scores[chosen]
+        picked = chosen[rank_order(exact, scores, reader.path_rank()[blocks], lines, passages)]
+        return picked if limit is None else picked[:limit]
 
     @property
     def ranked(self) -> list[tuple[float, str, int, PassageKey]]:
