@@ -193,3 +193,16 @@ def test_shortest_in_c_is_the_lazy_loop(pattern):
     later = [set(found) for found in starts[1:]]
     expected = shortest_matches(term, bytes(flags), starts[0], later, own_length)
     assert list(zip(got_starts.tolist(), got_ends.tolist(), strict=True)) == expected
+
+
+@SETTINGS
+@given(
+    st.text(st.sampled_from("a中é𠀀\udc80 。\n"), max_size=40),
+    st.lists(st.integers(0, 45), max_size=8),
+)
+def test_utf8_offsets_are_the_lengths_of_the_encoded_prefixes(text, chars):
+    data = text.encode("utf-8", errors="surrogatepass")
+    wanted = np.asarray(chars, dtype=np.int64)  # rising or not
+    out = np.empty(len(wanted), dtype=np.int64)
+    kernels.utf8_offsets(data, wanted, out)
+    assert out.tolist() == [len(text[:each].encode("utf-8", errors="surrogatepass")) for each in chars]

@@ -13,6 +13,8 @@
  * - tally(...): occurrences counted per passage: all, whole words, spelled as typed.
  * - near(...): the pairs of a NEAR or ADJ, passage by passage.
  * - spelled(...): which occurrences are spelled as the typed text, by the text's code points.
+ * - utf8_offsets(data, chars, out): the byte offsets of character indices in UTF-8, so that a hit
+ *   decodes its passage only, not its whole block.
  *
  * (About 600 lines, in one file so that the extension is one module with one build line; each function
  * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
@@ -25,6 +27,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 
 /* -- buffers ------------------------------------------------------------------------------------- */
 
@@ -570,6 +573,57 @@ done:
     return result;
 }
 
+/* -- characters in UTF-8 ---------------------------------------------------------------------------- */
+
+/* utf8_offsets(data, chars, out): out[i] = the byte offset in the UTF-8 `data` where character chars[i]
+ * starts (len(data) for one at or past the end). Characters are counted by their lead bytes, eight bytes
+ * at a time: a continuation byte is 10xxxxxx. Indices that rise are one pass; one that falls starts
+ * again from the front. */
+static PyObject *utf8_offsets(PyObject *self, PyObject *args) {
+    PyObject *objects[3];
+    if (!PyArg_ParseTuple(args, "OOO", &objects[0], &objects[1], &objects[2])) return NULL;
+    static const char *names[] = {"data", "chars", "out"};
+    static const int sizes[] = {1, 8, 8};
+    Array arrays[3];
+    PyObject *result = NULL;
+    if (take_all(objects, arrays, 3, names, sizes, 2, -1) < 0) goto done;
+    if (arrays[2].length < arrays[1].length) {
+        PyErr_SetString(PyExc_ValueError, "utf8_offsets: out is shorter than chars");
+        goto done;
+    }
+    const uint8_t *data = (const uint8_t *)arrays[0].view.buf;
+    const int64_t *chars = (const int64_t *)arrays[1].view.buf;
+    int64_t *out = (int64_t *)arrays[2].view.buf;
+    Py_ssize_t length = arrays[0].length, count = arrays[1].length;
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t at = 0; /* a byte offset, and `seen` the characters that start before it */
+    int64_t seen = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int64_t wanted = chars[i];
+        if (wanted < seen) at = 0, seen = 0;
+        while (at + 8 <= length) {
+            uint64_t word;
+            memcpy(&word, data + at, 8);
+            uint64_t continuation = word & ~(word << 1) & 0x8080808080808080ULL;
+            int64_t leads = 8 - (int64_t)(((continuation >> 7) * 0x0101010101010101ULL) >> 56);
+            if (seen + leads > wanted) break;
+            seen += leads;
+            at += 8;
+        }
+        for (; at < length; at++) {
+            if ((data[at] & 0xC0) == 0x80) continue;
+            if (seen == wanted) break;
+            seen++;
+        }
+        out[i] = at;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    release_all(arrays, 3);
+    return result;
+}
+
 /* -- the module ---------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -587,6 +641,7 @@ static PyMethodDef methods[] = {
      "near(left_start, left_end, left_passage, right_start, right_end, right_passage, distance, ordered, "
      "out_left, out_right) -> count"},
     {"spelled", spelled, METH_VARARGS, "spelled(starts, codes, alphabet, diff_at, diff_char, text, out) -> None"},
+    {"utf8_offsets", utf8_offsets, METH_VARARGS, "utf8_offsets(data, chars, out) -> None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -10,7 +10,9 @@ each match names the page where it starts.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, replace
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from .analysis import BOUNDARY, word_characters
 from .loader import line_starts
@@ -41,15 +43,18 @@ class Highlighter:
             end >= self.reader.layout(docnum).norm_starts[-1] or bool(bounds[end] & BOUNDARY)
         )
 
-    def _following_text(self, docnum: int, passage: int, text: str) -> str:
-        """The passage after this one, which may be the first of the next block of the same file."""
-        layout = self.reader.layout(docnum)
-        if passage + 2 < len(layout.text_starts):
-            return text[layout.text_starts[passage + 1] : layout.text_starts[passage + 2]]
+    def _with_following(self, docnum: int, passage: int) -> tuple[str, str]:
+        """A passage's text and the same with the passage after it, which may be the first of the next
+        block of the same file: only these characters are decoded."""
+        starts = self.reader.layout(docnum).text_starts
+        if passage + 2 < len(starts):
+            combined = self.reader.text_between(docnum, starts[passage], starts[passage + 2])
+            return combined[: starts[passage + 1] - starts[passage]], combined
+        own = self.reader.text_between(docnum, starts[passage], starts[passage + 1])
         following = self.reader.following_block(docnum)
         if following is None:
-            return ""
-        return self.reader.block_text(following)[: self.reader.layout(following).text_starts[1]]
+            return own, own
+        return own, own + self.reader.text_between(following, 0, self.reader.layout(following).text_starts[1])
 
     def hit(
         self, key: PassageKey, path: str, score: float, units: list[Unit], options: MatchOptions, context: int = 0
@@ -93,9 +98,7 @@ class Highlighter:
         per term of a NEAR pair."""
         docnum, passage = key
         layout = self.reader.layout(docnum)
-        text = self.reader.block_text(docnum)
-        own = text[layout.text_starts[passage] : layout.text_starts[passage + 1]]
-        combined = own + self._following_text(docnum, passage, text)
+        own, combined = self._with_following(docnum, passage)
         markup = self.reader.block_markup(docnum)
         normalized = normalize(combined, markup is not None)
         own_length = bisect.bisect_left(normalized.to_original, len(own))
@@ -113,7 +116,7 @@ class Highlighter:
             begin = normalized.to_original[span[0]]
             end = normalized.to_original[span[1] - 1] + 1
             line = first_line + bisect.bisect_right(breaks, begin)
-            return Match(line, begin, end, combined[begin:end], self._page(docnum, text, markup, start + begin))
+            return Match(line, begin, end, combined[begin:end], self._page(docnum, markup, start + begin))
 
         def unpunctuated(end: int, start: int) -> int:  # NEAR's distance with --ignore-punct
             return len(strip_punctuation(haystack[end:start])[0])
@@ -135,40 +138,45 @@ class Highlighter:
         return Shown(
             docnum,
             start,
-            text,
             own,
             combined,
             first_line,
             sorted(occurrences, key=lambda found: [_match_order(m) for m in found]),
-            self._page(docnum, text, markup, start + markup_end(own, 0)),
+            functools.partial(self.reader.block_text, docnum),
+            self._page(docnum, markup, start + markup_end(own, 0)),
             markup is not None,
             in_record,
         )
 
-    def _page(self, docnum: int, text: str, markup: BlockMarkup | None, offset: int) -> str | None:
+    def _page(self, docnum: int, markup: BlockMarkup | None, offset: int) -> str | None:
         """The page at `offset` of a block's text: its last marker before it, else the block's first page."""
         if markup is None:
             return None
         if self._pages[0] != docnum:
-            self._pages = (docnum, Pages.of(text))
+            self._pages = (docnum, Pages.of(self.reader.block_text(docnum)))
         return self._pages[1].before(offset, markup.page)
 
 
 @dataclass(frozen=True, slots=True)
 class Shown:
     """A passage found again for display: `own` is its text and `combined` adds the next passage;
-    `block_text` is the whole block, and the passage starts at `start` in it, on line `line`."""
+    `block_text` is the whole block (decoded when asked for), and the passage starts at `start` in it,
+    on line `line`."""
 
     docnum: int
     start: int
-    block_text: str
     own: str
     combined: str
     line: int
     occurrences: list[tuple[Match, ...]]
+    read_block: Callable[[], str] = field(repr=False, compare=False)
     ref: str | None = None  # the page where the passage's text starts, in a file with page markers
     has_markup: bool = False
     in_record: bool = False  # a record of a file of records: every line of its text is the record's line
+
+    @property
+    def block_text(self) -> str:
+        return self.read_block()
 
 
 def _match_order(match: Match) -> tuple[int, int]:

@@ -171,6 +171,7 @@ class IndexReader:
         self._bounds: dict[int, bytes] = {}
         self._markup: tuple[int, BlockMarkup | None] = (-1, None)  # the last block's
         self._text: tuple[int, str] = (-1, "")  # the last block decoded: hits come block by block
+        self._raw: tuple[int, bytes] = (-1, b"")  # the last block's UTF-8
 
     def close(self) -> None:
         self.whoosh.close()
@@ -348,8 +349,24 @@ class IndexReader:
     def block_text(self, docnum: int) -> str:
         """A block's text as written in the file."""
         if self._text[0] != docnum:
-            self._text = (docnum, self._columns["text"][docnum].decode("utf-8", errors="surrogatepass"))
+            self._text = (docnum, self._block_bytes(docnum).decode("utf-8", errors="surrogatepass"))
         return self._text[1]
+
+    def text_between(self, docnum: int, start: int, end: int) -> str:
+        """Characters [start, end) of a block's text as written, decoding only them (a hit shows one
+        passage of a block of up to 64 K characters): _kernels.utf8_offsets finds their bytes."""
+        if self._text[0] == docnum:
+            return self._text[1][start:end]
+        data = self._block_bytes(docnum)
+        offsets = array("q", (0, 0))
+        kernels.utf8_offsets(data, array("q", (start, end)), offsets)
+        return data[offsets[0] : offsets[1]].decode("utf-8", errors="surrogatepass")
+
+    def _block_bytes(self, docnum: int) -> bytes:
+        """A block's text in UTF-8, as the text column stores it (the last block read is kept)."""
+        if self._raw[0] != docnum:
+            self._raw = (docnum, self._columns["text"][docnum])
+        return self._raw[1]
 
     def block_markup(self, docnum: int) -> BlockMarkup | None:
         """Whether a block's file has page and line markers, and the page where the block starts."""
