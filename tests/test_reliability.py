@@ -207,6 +207,35 @@ def test_an_index_of_another_version_asks_for_a_rebuild(small_index, seeds_dir):
     assert run("search", "临时党支部", "-c", "--index", small_index).exit_code == 0
 
 
+def manifest_totals(index_dir: str) -> tuple[int, int]:
+    files = json.loads((Path(index_dir) / "cs-manifest.json").read_text())["files"].values()
+    return sum(entry["passages"] for entry in files), sum(entry["chars"] for entry in files)
+
+
+def test_the_totals_read_on_open_are_the_manifest_entries_summed(seeds_dir, tmp_path):
+    # A query reads only the manifest's head; it must say what the entries say after every update, and
+    # a manifest without that head (keys in another order) is read whole.
+    from corpus_search.store import open_index
+
+    corpus, index_dir = tmp_path / "corpus", str(tmp_path / "index")
+    shutil.copytree(seeds_dir, corpus)
+    steps = [
+        lambda: None,
+        lambda: (corpus / "added.txt").write_text("临时党支部成立。\n" * 40, encoding="utf-8"),
+        lambda: sorted(corpus.glob("*.txt"))[0].unlink(),
+    ]
+    for step in steps:
+        step()
+        assert run("index", str(corpus), "--index", index_dir, "-q").exit_code == 0
+        opened = open_index(index_dir)
+        assert (opened.passages, opened.chars) == manifest_totals(index_dir) != (0, 0)
+    manifest = Path(index_dir) / "cs-manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({"files": data.pop("files"), **{**data, "passages": 1, "chars": 1}}))
+    opened = open_index(index_dir)
+    assert (opened.passages, opened.chars) == manifest_totals(index_dir)
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])
 def test_a_damaged_index_says_so(small_index, seeds_dir, damage):
     for entry in Path(small_index).iterdir():
