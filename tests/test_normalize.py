@@ -71,3 +71,32 @@ def test_normalising_twice_changes_nothing_on_real_text(corpus_dir):
         sample = read_text(str(path))[:20000]
         once = normalize(sample).text
         assert normalize(once).text == once
+
+
+def _t2s_pieces() -> list[str]:
+    """What t2s text is made of: phrase keys of its tables, characters of its table, OpenCC's separators."""
+    from corpus_search.normalize import _fast_conversion
+
+    fast = _fast_conversion("t2s")
+    keys = fast.phrases.pattern.replace("\\", "").split("|")
+    return sorted(keys)[::7] + [chr(code) for code in sorted(fast.characters)[::50]] + list("，。 \n\t-、…「」ab1")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_t2s_pieces()), max_size=40))
+def test_the_fast_t2s_is_opencc_s_own(pieces):
+    # One translate for the whole text, OpenCC again for each run between separators with a phrase key.
+    from corpus_search.normalize import _converter, _fast_conversion, _fast_convert
+
+    text = "".join(pieces)
+    converter = _converter("t2s")
+    assert _fast_convert(text, converter, _fast_conversion("t2s")) == converter.convert(text)
+
+
+def test_the_fast_t2s_is_opencc_s_own_on_real_text(corpus_dir):
+    from corpus_search.normalize import _converter, _fast_conversion, _fast_convert
+
+    converter = _converter("t2s")
+    for path in [corpus_dir / "novels" / "红楼梦.txt", corpus_dir / "tang" / "全唐诗_poet.tang.0.txt"]:
+        text = read_text(str(path))[:200_000]
+        assert _fast_convert(text, converter, _fast_conversion("t2s")) == converter.convert(text)

@@ -16,11 +16,13 @@ segment.py, so a term is found as a substring.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 from operator import itemgetter
 
 from .normalize import HAN_RANGES
@@ -79,31 +81,60 @@ def _widen_jieba_han(jieba) -> None:
         jieba.re_han_default = re.compile(pattern.replace(_JIEBA_HAN, _HAN_CLASS), re.U)
 
 
+@dataclass(frozen=True, slots=True)
+class Words:
+    """jieba's cut of a text: every piece in order (whitespace too, one character or CRLF a piece) and
+    the offset where each ends. Iterating gives the words, whitespace dropped, as (word, start, end)."""
+
+    pieces: list[str]
+    ends: list[int]
+
+    def __iter__(self) -> Iterator[tuple[str, int, int]]:
+        for piece, end in zip(self.pieces, self.ends, strict=True):
+            if not piece.isspace():
+                yield piece, end - len(piece), end
+
+
+def cut(text: str) -> Words:
+    """jieba's cut of normalised text."""
+    pieces = list(segmenter().cut(text, HMM=False))
+    return Words(pieces, list(accumulate(map(len, pieces))))
+
+
 def segment(text: str) -> list[tuple[str, int, int]]:
     """jieba words of normalised text as (word, start, end), whitespace dropped."""
-    words = []
-    start = 0
-    for word in segmenter().cut(text, HMM=False):
-        end = start + len(word)
-        if not word.isspace():
-            words.append((word, start, end))
-        start = end
-    return words
+    return list(cut(text))
 
 
 BOUNDARY = 1  # a jieba word starts or ends at this offset
 WORD_CHAR = 2  # the character at this offset is a letter, digit (str.isalnum) or Han character (HAN_RANGES)
 
 
-def word_flags(own: str, lookahead: str = "", words: list[tuple[str, int, int]] | None = None) -> bytes:
+def word_flags(own: str, lookahead: str = "", words: Words | None = None) -> bytes:
     """One byte per offset 0…len(own + lookahead): BOUNDARY where a jieba word of `own` starts or ends
     (always at len(own)), WORD_CHAR where the character is a word character."""
-    flags = bytearray(word_characters(own + lookahead))
-    for _, start, end in segment(own) if words is None else words:
-        flags[start] |= BOUNDARY
-        flags[end] |= BOUNDARY
-    flags[len(own)] |= BOUNDARY
-    return bytes(flags)
+    words = cut(own) if words is None else words
+    # Every piece's start is marked (joined in C), then the whitespace pieces' starts that no word ends
+    # at are cleared: those first in the text or after other whitespace.
+    marks = bytearray(b"".join(map(_start_mark, map(len, words.pieces))))
+    pieces, ends = words.pieces, words.ends
+    for found in _WHITESPACE.finditer(own):
+        index = bisect.bisect_right(ends, found.start())
+        if pieces[index].isspace() and (index == 0 or pieces[index - 1].isspace()):
+            marks[ends[index] - len(pieces[index])] = 0
+    marks += bytes((BOUNDARY,)) + bytes(len(lookahead))
+    characters = word_characters(own + lookahead)
+    joined = int.from_bytes(marks, "little") | int.from_bytes(characters, "little")
+    return joined.to_bytes(len(characters), "little")
+
+
+@functools.cache
+def _start_mark(length: int) -> bytes:
+    """A piece of `length` characters: BOUNDARY at its start."""
+    return bytes((BOUNDARY,)) + bytes(length - 1) if length else b""
+
+
+_WHITESPACE = re.compile(r"\s")
 
 
 def word_characters(text: str) -> bytes:
@@ -124,9 +155,10 @@ def is_collocate(word: str) -> bool:
     return _WORD_CHARACTER.search(word) is not None
 
 
-def word_counts(words: list[tuple[str, int, int]]) -> bytes:
+def word_counts(words: Words | Iterable[tuple[str, int, int]]) -> bytes:
     """`word<TAB>count` lines (UTF-8) of a block's words, for corpus-wide word frequencies."""
-    counts = Counter(map(itemgetter(0), words))  # counted in C; only distinct words are checked below
+    # Counted in C; only distinct words are checked below (whitespace is not a collocate: not kept).
+    counts = Counter(words.pieces if isinstance(words, Words) else map(itemgetter(0), words))
     return encode_word_counts((word, count) for word, count in counts.items() if is_collocate(word))
 
 

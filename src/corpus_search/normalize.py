@@ -105,7 +105,8 @@ class _FastConversion:
 
     OpenCC converts each run between separators on its own: first the phrase tables (longest match
     first), then every character left over through the character table. A run that holds no phrase
-    key therefore converts character by character, which `str.translate` does at C speed; only runs
+    key therefore converts character by character, which `str.translate` does at C speed for the whole
+    text at once (separators are left out of the table: OpenCC keeps them as they are); only the runs
     holding a phrase key go through OpenCC itself. Phrase keys never hold a separator.
     """
 
@@ -125,7 +126,10 @@ def _fast_conversion(conversion: str) -> _FastConversion | None:
     if len(keys) > 2000:
         return None  # a regex of that many keys searches slower than OpenCC converts (s2t has 48,000)
     phrases = re.compile("|".join(map(re.escape, keys))) if keys else None
-    table = {ord(key): value.split(" ")[0] for key, value in characters.items() if len(key) == 1}
+    separator = converter.split_chars_re
+    table = {
+        ord(key): value.split(" ")[0] for key, value in characters.items() if len(key) == 1 and not separator.match(key)
+    }
     return _FastConversion(phrases, table)
 
 
@@ -137,18 +141,31 @@ def _opencc(text: str, conversion: str) -> str:
         _slow_chars[conversion] = _slow_chars.get(conversion, 0) + len(text)
         return converter.convert(text)
     fast = _fast_conversion(conversion)
-    if fast is None:
-        return converter.convert(text)
-    if fast.phrases is None or not fast.phrases.search(text):
-        return text.translate(fast.characters)
-    runs = converter.split_chars_re.split(text)
-    for index in range(0, len(runs), 2):
-        run = runs[index]
-        if fast.phrases.search(run):
-            runs[index] = converter._convert(run, converter._dict_chain_data)
-        else:
-            runs[index] = run.translate(fast.characters)
-    return "".join(runs)
+    return converter.convert(text) if fast is None else _fast_convert(text, converter, fast)
+
+
+def _fast_convert(text: str, converter, fast: _FastConversion) -> str:
+    """OpenCC's conversion: the character table for the whole text in one `str.translate`, then each run
+    between separators that holds a phrase key converted again by OpenCC itself."""
+    converted = text.translate(fast.characters)
+    if fast.phrases is None:
+        return converted
+    separator = converter.split_chars_re
+    pieces, cursor = [], 0
+    for found in fast.phrases.finditer(text):
+        start = found.start()
+        if start < cursor:
+            continue  # in a run already converted
+        while start > cursor and not separator.match(text, start - 1):
+            start -= 1  # back to the start of the run that holds it
+        after = separator.search(text, found.end())
+        end = len(text) if after is None else after.start()
+        pieces += (converted[cursor:start], converter._convert(text[start:end], converter._dict_chain_data))
+        cursor = end
+    if not pieces:
+        return converted
+    pieces.append(converted[cursor:])
+    return "".join(pieces)
 
 
 def _convert_keeping_length(text: str, conversion: str) -> str:

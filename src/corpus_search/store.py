@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import metadata
-from .analysis import segment, use_user_words, word_counts, word_flags
+from .analysis import cut, use_user_words, word_counts, word_flags
 from .errors import CorpusSearchError
 from .formats import DEFAULT_GLOBS, RECORD_KINDS, extension, extract
 from .loader import Block, SourceFile, blocks_from_records, blocks_from_text, find_files
@@ -96,7 +96,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
     `passage_starts` packs three uint32 arrays for a block of n passages: n + 1 normalised starts (the
     last is the block's normalised length), n + 1 text starts (the last is the text's length), n lines.
     """
-    words = segment(block.normalized)
+    words = cut(block.normalized)
     counts = word_counts(words)
     folded, lookahead = fold(block.normalized), fold(block.lookahead)
     diff_at, diff_char = differences(block.normalized, folded)
