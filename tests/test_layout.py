@@ -11,7 +11,8 @@ ALLOWED = {
     "errors": set(),
     "model": set(),
     "markup": set(),  # page and line markers: what is markup in a file that has it
-    "normalize": {"markup"},  # markup is removed before a marked file's text is normalised
+    "normalize": {"codetable", "markup"},  # markup is removed before a marked file's text is normalised
+    "codetable": set(),  # str.translate tables applied in C (_kernels.map_codes) to long texts
     "loader": {"markup", "normalize", "errors"},
     "analysis": {"normalize"},  # one definition of Han (normalize.HAN_RANGES) for jieba and the text
     "store": {
@@ -37,7 +38,7 @@ ALLOWED = {
     "userdict": {"analysis", "normalize", "errors"},
     "query": {"normalize", "phrases", "errors"},
     "phrases": {"normalize", "variants"},  # a term's other spellings, normalised and folded
-    "variants": set(),
+    "variants": {"codetable"},
     "reader": {"analysis", "errors", "loader", "markup", "normalize", "segment", "shards", "store", "variants"},
     "shards": {"errors", "metadata", "store"},  # a sharded index: the catalog, building and opening its shards
     "matching": {"analysis", "query", "reader", "variants"},
@@ -132,7 +133,7 @@ def test_every_module_is_in_the_table():
 
 
 # The compiled module (_kernels.c: the engine's inner loops) and the engine modules that call it.
-KERNEL_USERS = {"segment", "reader", "matching"}
+KERNEL_USERS = {"segment", "reader", "matching", "codetable"}
 
 
 def test_imports_follow_the_table():

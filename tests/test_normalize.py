@@ -79,7 +79,9 @@ def _t2s_pieces() -> list[str]:
 
     fast = _fast_conversion("t2s")
     keys = fast.phrases.pattern.replace("\\", "").split("|")
-    return sorted(keys)[::7] + [chr(code) for code in sorted(fast.characters)[::50]] + list("，。 \n\t-、…「」ab1")
+    return (
+        sorted(keys)[::7] + [chr(code) for code in sorted(fast.characters.mapping)[::50]] + list("，。 \n\t-、…「」ab1")
+    )
 
 
 @settings(max_examples=200, deadline=None)

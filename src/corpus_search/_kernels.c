@@ -15,6 +15,7 @@
  * - spelled(...): which occurrences are spelled as the typed text, by the text's code points.
  * - utf8_offsets(data, chars, out): the byte offsets of character indices in UTF-8, so that a hit
  *   decodes its passage only, not its whole block.
+ * - map_codes(codes, table, out): code points through a dense table, for codetable.py.
  *
  * (About 600 lines, in one file so that the extension is one module with one build line; each function
  * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
@@ -624,6 +625,35 @@ done:
     return result;
 }
 
+/* map_codes(codes, table, out): out[i] = table[codes[i]], or codes[i] itself past the table's end (a
+ * character-for-character table over a text's UTF-32 code units; out may be codes). */
+static PyObject *map_codes(PyObject *self, PyObject *args) {
+    PyObject *objects[3];
+    if (!PyArg_ParseTuple(args, "OOO", &objects[0], &objects[1], &objects[2])) return NULL;
+    static const char *names[] = {"codes", "table", "out"};
+    static const int sizes[] = {4, 4, 4};
+    Array arrays[3];
+    PyObject *result = NULL;
+    if (take_all(objects, arrays, 3, names, sizes, 2, -1) < 0) goto done;
+    if (arrays[2].length < arrays[0].length) {
+        PyErr_SetString(PyExc_ValueError, "map_codes: out is shorter than codes");
+        goto done;
+    }
+    const uint32_t *codes = (const uint32_t *)arrays[0].view.buf, *table = (const uint32_t *)arrays[1].view.buf;
+    uint32_t *out = (uint32_t *)arrays[2].view.buf;
+    Py_ssize_t count = arrays[0].length, size = arrays[1].length;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint32_t code = codes[i];
+        out[i] = (Py_ssize_t)code < size ? table[code] : code;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    release_all(arrays, 3);
+    return result;
+}
+
 /* -- the module ---------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -642,6 +672,7 @@ static PyMethodDef methods[] = {
      "out_left, out_right) -> count"},
     {"spelled", spelled, METH_VARARGS, "spelled(starts, codes, alphabet, diff_at, diff_char, text, out) -> None"},
     {"utf8_offsets", utf8_offsets, METH_VARARGS, "utf8_offsets(data, chars, out) -> None"},
+    {"map_codes", map_codes, METH_VARARGS, "map_codes(codes, table, out) -> None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -24,6 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .codetable import CodeTable
 from .markup import strip_markup
 
 # Whitespace as Python's regex sees it, plus the zero-width space and a stray byte-order mark, which
@@ -84,7 +85,7 @@ def is_han(char: str) -> bool:
 
 # Full-width ASCII to ASCII. U+FFFF is a noncharacter the index uses as a separator, so text never
 # carries it. U+0130 (İ) is the one character whose lower() is two characters long.
-_WIDTH_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0xFFFF: 0xFFFD, 0x130: ord("i")}
+_WIDTH = CodeTable({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0xFFFF: 0xFFFD, 0x130: ord("i")})
 
 
 @functools.cache
@@ -111,7 +112,7 @@ class _FastConversion:
     """
 
     phrases: re.Pattern | None
-    characters: dict[int, str]
+    characters: CodeTable
 
 
 @functools.cache
@@ -130,7 +131,7 @@ def _fast_conversion(conversion: str) -> _FastConversion | None:
     table = {
         ord(key): value.split(" ")[0] for key, value in characters.items() if len(key) == 1 and not separator.match(key)
     }
-    return _FastConversion(phrases, table)
+    return _FastConversion(phrases, CodeTable(table))
 
 
 def _opencc(text: str, conversion: str) -> str:
@@ -147,7 +148,7 @@ def _opencc(text: str, conversion: str) -> str:
 def _fast_convert(text: str, converter, fast: _FastConversion) -> str:
     """OpenCC's conversion: the character table for the whole text in one `str.translate`, then each run
     between separators that holds a phrase key converted again by OpenCC itself."""
-    converted = text.translate(fast.characters)
+    converted = fast.characters(text)
     if fast.phrases is None:
         return converted
     separator = converter.split_chars_re
@@ -233,7 +234,7 @@ def normalize(text: str, markup: bool = False) -> Normalized:
         to_original.append(len(text))
     else:
         joined, to_original = join_whitespace(text)
-    folded = joined.translate(_WIDTH_TABLE).lower()
+    folded = _WIDTH(joined).lower()
     return Normalized(to_simplified(folded), to_original)
 
 

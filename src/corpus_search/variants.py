@@ -39,6 +39,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from .codetable import CodeTable
+
 # The character tables (not the phrase tables) of opencc-python-reimplemented, each line
 # `KEY\tVALUE1 VALUE2 ...`. The *Rev tables are the inverses of the regional ones; they add no edge
 # today, but a future table version might. JPVariants is not taken whole: its shinjitai join distinct
@@ -283,7 +285,12 @@ def table_id() -> str:
 
 def fold(text: str) -> str:
     """Each character replaced by its variant set's canonical member; same length as `text`."""
-    return text.translate(_loaded().table)
+    return _folding()(text)
+
+
+@functools.cache
+def _folding() -> CodeTable:
+    return CodeTable(_loaded().table)
 
 
 def compose_fold(mapping: dict[int, str]) -> dict[int, str]:
