@@ -170,6 +170,24 @@ def test_the_best_few_are_the_head_of_the_whole_ranking(sample_searcher, query):
         assert result.order(limit).tolist() == whole[:limit].tolist()
 
 
+def shown_hits(searcher, query: str, **options) -> list:
+    return [
+        (hit.passage.path, hit.line, hit.passage.text, [(m.line, m.start, m.end, m.text) for m in hit.matches])
+        for hit in searcher.run(query, **options).hits(60)
+    ]
+
+
+@pytest.mark.parametrize("query", ["明月", "宝玉 NEAR/5 黛玉", "花*月", "了。", "長安", "临时党支部"])
+@pytest.mark.parametrize("options", [{}, {"exact_script": True}, {"whole_words": True}, {"ignore_punct": True}])
+def test_hits_read_the_index_s_text_or_normalise_again_alike(sample_searcher, monkeypatch, query, options):
+    # A hit's spans are found in the index's own text where it lines up with the passage; the other way,
+    # normalising the passage again, must give the same hits.
+    from_index = shown_hits(sample_searcher, query, **options)
+    monkeypatch.setattr(sample_searcher.reader, "passage_run", lambda *arguments: None)
+    assert shown_hits(sample_searcher, query, **options) == from_index
+    assert from_index and all(matches for *_, matches in from_index)
+
+
 UPDATE_QUERIES = ["宝玉", "明月", "不知", "的 -宝玉", "花*月", "宝玉 NEAR/5 黛玉", "長安 OR 长安", "风 雨"]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -19,7 +20,7 @@ from .loader import line_starts
 from .markup import BlockMarkup, Pages, markup_end
 from .matching import MatchOptions, Span, near_pairs, shortest_matches
 from .model import Hit, Match, Passage
-from .normalize import normalize, strip_punctuation
+from .normalize import normalize, strip_punctuation, whitespace_joined
 from .query import Near, Term, Unit
 from .reader import IndexReader
 from .variants import fold
@@ -100,9 +101,8 @@ class Highlighter:
         layout = self.reader.layout(docnum)
         own, combined = self._with_following(docnum, passage)
         markup = self.reader.block_markup(docnum)
-        normalized = normalize(combined, markup is not None)
-        own_length = bisect.bisect_left(normalized.to_original, len(own))
-        haystack = normalized.text if options.exact_script else fold(normalized.text)
+        haystack, to_original = self._normalized(docnum, passage, combined, markup is not None, options)
+        own_length = bisect.bisect_left(to_original, len(own))
         block_offset = layout.norm_starts[passage]
         in_record = self.reader.block_record[self.reader.block_of(docnum)] >= 0
         breaks = [] if in_record else line_starts(combined)  # a record's text is all on its line
@@ -113,8 +113,8 @@ class Highlighter:
             return not options.whole_words or self.is_whole(docnum, block_offset + span[0], span[1] - span[0])
 
         def match(span: Span) -> Match:
-            begin = normalized.to_original[span[0]]
-            end = normalized.to_original[span[1] - 1] + 1
+            begin = to_original[span[0]]
+            end = to_original[span[1] - 1] + 1
             line = first_line + bisect.bisect_right(breaks, begin)
             return Match(line, begin, end, combined[begin:end], self._page(docnum, markup, start + begin))
 
@@ -148,6 +148,21 @@ class Highlighter:
             in_record,
         )
 
+    def _normalized(
+        self, docnum: int, passage: int, combined: str, markup: bool, options: MatchOptions
+    ) -> tuple[str, list[int]]:
+        """A passage and the next as the index searched them (folded unless `exact_script`), and the
+        offset in `combined` of each of their characters. The index's own text is read where it lines up
+        with `combined`'s: the same length and the same spaces after whitespace is joined (the other steps
+        map one character to one). At a seam where it does not (whitespace joined differently at the
+        edge of a passage, or the next passage in another part), the text is normalised again."""
+        joined, to_original = whitespace_joined(combined, markup)
+        indexed = self.reader.passage_run(docnum, passage, len(joined), not options.exact_script)
+        if indexed is not None and _spaces(indexed) == _spaces(joined):
+            return indexed, to_original
+        normalized = normalize(combined, markup)
+        return (normalized.text if options.exact_script else fold(normalized.text)), normalized.to_original
+
     def _page(self, docnum: int, markup: BlockMarkup | None, offset: int) -> str | None:
         """The page at `offset` of a block's text: its last marker before it, else the block's first page."""
         if markup is None:
@@ -177,6 +192,13 @@ class Shown:
     @property
     def block_text(self) -> str:
         return self.read_block()
+
+
+def _spaces(text: str) -> list[int]:
+    return [found.start() for found in _SPACE.finditer(text)]
+
+
+_SPACE = re.compile(" ")
 
 
 def _match_order(match: Match) -> tuple[int, int]:

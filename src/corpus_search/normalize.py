@@ -227,15 +227,20 @@ def _joined_run(text: str, start: int, end: int) -> str:
 def normalize(text: str, markup: bool = False) -> Normalized:
     """Normalise for matching; see the module docstring for the three steps. With `markup`, page
     markers and line marks are not text (the text is from a file that has markup, markup.py)."""
-    if markup:
-        stripped, kept = strip_markup(text)
-        joined, to_stripped = join_whitespace(stripped)
-        to_original = [kept[index] for index in to_stripped[:-1]]
-        to_original.append(len(text))
-    else:
-        joined, to_original = join_whitespace(text)
-    folded = _WIDTH(joined).lower()
-    return Normalized(to_simplified(folded), to_original)
+    joined, to_original = whitespace_joined(text, markup)
+    return Normalized(to_simplified(_WIDTH(joined).lower()), to_original)
+
+
+def whitespace_joined(text: str, markup: bool = False) -> tuple[str, list[int]]:
+    """normalize's step 1 alone (after the markup is taken out): the only step that changes the length,
+    so its offsets are the normalised text's."""
+    if not markup:
+        return join_whitespace(text)
+    stripped, kept = strip_markup(text)
+    joined, to_stripped = join_whitespace(stripped)
+    to_original = [kept[index] for index in to_stripped[:-1]]
+    to_original.append(len(text))
+    return joined, to_original
 
 
 def normalize_query(text: str) -> str:

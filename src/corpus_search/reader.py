@@ -388,6 +388,22 @@ class IndexReader:
         part, block = self.part_of(docnum)
         return part.normalized(int(part.block_start[block]), int(part.block_end[block]))
 
+    def passage_run(self, docnum: int, passage: int, length: int, folded: bool) -> str | None:
+        """`length` characters of the index's text from the start of a passage of a block, folded or as
+        normalised, running on into the passages after it (a file's blocks follow one another in a
+        part); None where the part does not hold them all (the file ends, or runs on in the next part)."""
+        part, block = self.part_of(docnum)
+        start = int(part.passage_start[int(part.block_passages[block]) + passage])
+        end = start + length
+        if end > len(part.codes):
+            return None
+        points = part.alphabet[part.codes[start:end]]
+        if len(points) and int(points.max()) >= SEPARATOR:
+            return None
+        if not folded:
+            return part.normalized(start, end)
+        return points.tobytes().decode("utf-32-le", errors="surrogatepass")
+
     def following_block(self, docnum: int) -> int | None:
         """The document number of the next block of the same file (and record), if there is one: a
         file's blocks lie one after another in its segment's parts, and only one segment holds it live."""
