@@ -1,8 +1,10 @@
 """Highlighting: a passage found again for display, with the exact span of every occurrence.
 
 Only the hits that are shown are read back: the passage as written (and the next one, where a match may
-run on) is normalised again and searched as text, the way the index was searched, and the spans are
-mapped back to the original characters with the original line where each match starts. In a file with
+run on) is decoded, its whitespace joined as normalising joins it, and the index's own normalised text
+of the same characters is searched as text, the way the index was searched (where the two do not line
+up, at a seam, the passage is normalised again instead); the spans are mapped back to the original
+characters with the original line where each match starts. In a file with
 page and line markers (markup.py) the markup is left out of the normalised text, kept in the spans, and
 each match names the page where it starts.
 """
