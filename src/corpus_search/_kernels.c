@@ -17,7 +17,7 @@
  *   decodes its passage only, not its whole block.
  * - map_codes(codes, table, out): code points through a dense table, for codetable.py.
  *
- * (About 600 lines, in one file so that the extension is one module with one build line; each function
+ * (About 680 lines, in one file so that the extension is one module with one build line; each function
  * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
  *
  * Positions rise in every call the engine makes, so each lookup gallops from the previous answer: the
