@@ -51,9 +51,12 @@ class BM25:
         norms = self.k1 * (1 - self.b + self.b * lengths / self.average_length)
         for number, tally in enumerate(terms):
             weighted = tally.whole + self.inside_word_weight * (tally.count - tally.whole)
-            frequency = in_passages(passages, tally.passages, weighted)
             document_frequency = frequencies[number] if frequencies else len(tally.passages)
             idf = math.log(1 + (self.total_passages - document_frequency + 0.5) / (document_frequency + 0.5))
+            if len(tally.passages) == len(passages) and np.array_equal(tally.passages, passages):
+                scores += idf * weighted * (self.k1 + 1) / (weighted + norms)  # in every passage (one term)
+                continue
+            frequency = in_passages(passages, tally.passages, weighted)
             present = frequency > 0
             found = frequency[present]
             scores[present] += idf * found * (self.k1 + 1) / (found + norms[present])
