@@ -160,7 +160,7 @@ def test_a_match_may_run_from_one_passage_into_the_next(tmp_path):
     assert len(list(search("甲", index_dir))) == 1
 
 
-@pytest.mark.parametrize("query", ["的", "宝玉", "明月 OR 长安", "花*月", "宝玉 NEAR/5 黛玉", "不知 -宝玉"])
+@pytest.mark.parametrize("query", ["的", "宝玉", "明月 OR 长安", "一*人", "不知 NEAR/5 何", "不知 -宝玉"])
 def test_the_best_few_are_the_head_of_the_whole_ranking(sample_searcher, query):
     # With a limit only the contenders on (exact terms, score) get their tie-breakers read.
     result = sample_searcher.run(query)
