@@ -83,6 +83,21 @@ def test_kwic_sorts_by_the_context_left_or_right(sample_searcher):
     assert left == sorted(left)
 
 
+@pytest.mark.parametrize("sort", ["left", "right"])
+def test_kwic_sorted_is_text_order_sorted_line_by_line(sample_searcher, sort):
+    # The sort keys are converted in one batch; ties keep text order.
+    from corpus_search.normalize import to_simplified
+
+    def key(line):
+        return (to_simplified(line.left)[::-1] if sort == "left" else to_simplified(line.right)), to_simplified(
+            line.keyword
+        )
+
+    for query in ("行者", "長安", "明月 OR 长安"):
+        in_text_order = list(kwic(sample_searcher.run(query), 4))
+        assert list(kwic(sample_searcher.run(query), 4, sort)) == sorted(in_text_order, key=key)
+
+
 def test_kwic_columns_line_up_by_display_width(sample_index):
     from wcwidth import wcswidth
 

@@ -102,3 +102,11 @@ def test_the_fast_t2s_is_opencc_s_own_on_real_text(corpus_dir):
     for path in [corpus_dir / "novels" / "红楼梦.txt", corpus_dir / "tang" / "全唐诗_poet.tang.0.txt"]:
         text = read_text(str(path))[:200_000]
         assert _fast_convert(text, converter, _fast_conversion("t2s")) == converter.convert(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_t2s_pieces()), max_size=8).map("".join), max_size=12))
+def test_texts_converted_in_one_batch_are_each_converted_alone(texts):
+    from corpus_search.normalize import to_simplified, to_simplified_each
+
+    assert to_simplified_each(texts) == [to_simplified(text) for text in texts]

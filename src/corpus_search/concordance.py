@@ -23,7 +23,7 @@ from .analysis import BOUNDARY, is_collocate
 from .errors import CorpusSearchError
 from .formats import unit_of
 from .model import Collocate, Concordance, FileCount
-from .normalize import joined_text, to_simplified
+from .normalize import joined_text, to_simplified_each
 from .search import PassageKey, Searcher, SearchResult, Span
 
 DEFAULT_WIDTH = 20  # characters of context each side of a KWIC line
@@ -52,14 +52,19 @@ def kwic_order(lines: Iterable[Concordance], sort: str) -> Iterator[Concordance]
     """KWIC lines given in text order, in the order `sort` asks for (a stable sort: ties in text order)."""
     if sort == "path":
         yield from lines
-    elif sort == "left":
-        yield from sorted(lines, key=lambda line: (to_simplified(line.left)[::-1], to_simplified(line.keyword)))
-    else:
-        yield from sorted(lines, key=lambda line: (to_simplified(line.right), to_simplified(line.keyword)))
+        return
+    lines = list(lines)
+    contexts = to_simplified_each([line.left if sort == "left" else line.right for line in lines])
+    if sort == "left":
+        contexts = [context[::-1] for context in contexts]  # read from the keyword outwards
+    keywords = to_simplified_each([line.keyword for line in lines])
+    order = sorted(range(len(lines)), key=lambda index: (contexts[index], keywords[index]))  # stable
+    yield from (lines[index] for index in order)
 
 
 def _lines(result: SearchResult, path: str, key: PassageKey, width: int) -> Iterator[Concordance]:
     shown = result.searcher.shown(key, result.units, result.options)
+    fields, unit = result.searcher.fields(shown.docnum, path), unit_of(path)
     for occurrence in shown.occurrences:
         start, end = occurrence[0].start, max(match.end for match in occurrence)
         before = shown.block_text[max(0, shown.start + start - 8 * width - 16) : shown.start + start]
@@ -80,8 +85,8 @@ def _lines(result: SearchResult, path: str, key: PassageKey, width: int) -> Iter
             right[:width],
             occurrence[0].ref,
             shown.has_markup,
-            result.searcher.fields(shown.docnum, path),
-            unit_of(path),
+            fields,
+            unit,
         )
 
 

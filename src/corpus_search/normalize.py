@@ -57,6 +57,7 @@ class Normalized:
     to_original: list[int]
 
 
+@functools.cache
 def is_cjk(char: str) -> bool:
     """True for a Han character, kana, CJK punctuation or full-width punctuation."""
     if char in _CJK_PUNCTUATION:
@@ -187,6 +188,20 @@ def _convert_keeping_length(text: str, conversion: str) -> str:
 def to_simplified(text: str) -> str:
     """OpenCC t2s, a whole text at a time, one character in and one out."""
     return _convert_keeping_length(text, "t2s")
+
+
+def to_simplified_each(texts: list[str]) -> list[str]:
+    """to_simplified of each text, converted as one text: OpenCC converts the runs between its separators
+    each on its own, and a line break is one, so joined by line breaks they convert as they would alone
+    (a text that holds a line break, or whose length the phrases change, is converted alone)."""
+    if any("\n" in text for text in texts):
+        return [to_simplified(text) for text in texts]
+    converted = _opencc("\n".join(texts), "t2s").split("\n")
+    if len(converted) != len(texts):
+        return [to_simplified(text) for text in texts]
+    return [
+        same if len(same) == len(text) else to_simplified(text) for same, text in zip(converted, texts, strict=True)
+    ]
 
 
 def to_script(text: str, script: str) -> str:
