@@ -162,6 +162,24 @@ def test_collocates_count_the_words_within_the_window(query, word, sample_search
     assert total == sum(len(block_words(docnum)[2]) for docnum in result.docnums())
 
 
+@pytest.mark.parametrize("window", [1, 3, 5])
+def test_the_window_words_are_the_whole_block_words_around_each_occurrence(window, sample_searcher):
+    # Every word counted, against the words of each block cut from its whole text normalised again.
+    from corpus_search.concordance import window_words
+
+    block_words = functools.cache(functools.partial(whole_block_words, sample_searcher))
+    for query in ("黛玉", "不知", "明月 OR 长安", "宝玉 NEAR/5 黛玉", "了"):
+        result = sample_searcher.run(query)
+        expected: Counter[str] = Counter()
+        for unit in result.units:
+            for key, occurrences in sample_searcher.unit_spans(unit, result.options).items():
+                starts, ends, words = block_words(key[0])
+                for start, end in occurrences:
+                    before, after = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
+                    expected.update(words[max(0, before - window) : before] + words[after : after + window])
+        assert window_words(result, window) == expected and expected
+
+
 def test_collocates_on_the_command_line(sample_index):
     result = run("collocates", "黛玉", "--index", sample_index, "-n", "5", "--json")
     records = [json.loads(line) for line in result.stdout.splitlines()]
