@@ -233,7 +233,10 @@ def test_dictionary_words_are_normalised_like_the_text():
         parse_user_dict(b"ok\na\x00b\n", "words.txt")
 
 
-def test_search_never_loads_jieba(tmp_path, seeds_dir):
+WRITE_PATH = ("corpus_search.indexing", "corpus_search.workers", "corpus_search.userdict")
+
+
+def test_search_never_loads_jieba_nor_the_write_path(tmp_path, seeds_dir):
     index_dir = str(tmp_path / "index")
     build_index([str(seeds_dir)], index_dir, user_dict=write_dict(tmp_path / "words.txt", WORDS))
     program = (
@@ -241,7 +244,8 @@ def test_search_never_loads_jieba(tmp_path, seeds_dir):
         "from click.testing import CliRunner\n"
         "from corpus_search.cli import cli\n"
         f"result = CliRunner().invoke(cli, ['search', '--words', '党旗', '--count', '--index', {index_dir!r}])\n"
-        "print(result.exit_code, len(result.stdout.splitlines()), sorted(m for m in sys.modules if 'jieba' in m))\n"
+        f"loaded = sorted(m for m in sys.modules if 'jieba' in m or m in {WRITE_PATH!r})\n"
+        "print(result.exit_code, len(result.stdout.splitlines()), loaded)\n"
     )
     env = {key: value for key, value in os.environ.items() if key != "CS_INDEX"}
     output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from corpus_search import handles
+from corpus_search.indexing import build_index
 from corpus_search.search import Searcher
-from corpus_search.store import build_index
 
 
 def write(folder: Path, name: str, text: str) -> None:

@@ -15,17 +15,17 @@ ALLOWED = {
     "codetable": set(),  # str.translate tables applied in C (_kernels.map_codes) to long texts
     "loader": {"markup", "normalize", "errors"},
     "analysis": {"normalize"},  # one definition of Han (normalize.HAN_RANGES) for jieba and the text
-    "store": {
+    "store": {"analysis", "errors", "loader", "markup", "segment", "variants"},  # the index on disk
+    "indexing": {  # building and updating an index through store.py; no query imports it
         "analysis",
+        "errors",
         "formats",
         "loader",
-        "markup",
         "metadata",
         "segment",
+        "store",
         "userdict",
-        "variants",
         "workers",
-        "errors",
     },
     "workers": {"analysis"},  # the worker processes of `cs index`
     "formats": {"archives", "errors", "loader", "markup", "pdftext", "records", "xmldocs"},  # a file's bytes → its text
@@ -40,7 +40,7 @@ ALLOWED = {
     "phrases": {"normalize", "variants"},  # a term's other spellings, normalised and folded
     "variants": {"codetable"},
     "reader": {"analysis", "errors", "loader", "markup", "normalize", "segment", "shards", "store", "variants"},
-    "shards": {"errors", "metadata", "store"},  # a sharded index: the catalog, building and opening its shards
+    "shards": {"errors", "indexing", "loader", "metadata", "store"},  # its catalog, building, opening
     "matching": {"analysis", "query", "reader", "variants"},
     "ranking": {"reader"},
     "highlight": {"analysis", "loader", "markup", "matching", "model", "normalize", "query", "reader", "variants"},
@@ -91,6 +91,7 @@ ALLOWED = {
         "matching",
         "model",
         "ranking",
+        "indexing",
         "search",
         "shards",
         "store",
@@ -98,11 +99,12 @@ ALLOWED = {
 }
 
 
-# Which modules may import which outside libraries: Whoosh stays behind store.py (the index store),
-# numpy behind the engine modules, pydivsufsort behind the format owner, and the document readers
-# behind the modules that read documents (which import them only when a file of that kind is read).
+# Which modules may import which outside libraries: Whoosh stays behind the index store (store.py reads
+# it, indexing.py writes it), numpy behind the engine modules, pydivsufsort behind the format owner, and
+# the document readers behind the modules that read documents (which import them only when a file of
+# that kind is read).
 THIRD_PARTY = {
-    "whoosh": {"store"},
+    "whoosh": {"store", "indexing"},
     "numpy": {"segment", "store", "reader", "matching", "ranking", "search", "distribution"},
     "pydivsufsort": {"segment"},
     "distributed": {"cluster"},

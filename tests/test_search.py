@@ -255,8 +255,8 @@ def test_an_updated_index_answers_as_a_fresh_build(corpus_dir, tmp_path):
 def test_segments_are_merged_and_still_answer_as_a_fresh_build(corpus_dir, tmp_path):
     """Ten updates, each changing one file: segments past MAX_SEGMENTS are merged (their blocks copied,
     not analysed again), and the answers stay those of a fresh build."""
+    from corpus_search.indexing import MAX_SEGMENTS
     from corpus_search.segment import part_files
-    from corpus_search.store import MAX_SEGMENTS
 
     texts = tmp_path / "texts"
     texts.mkdir()

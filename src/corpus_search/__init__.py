@@ -9,6 +9,6 @@ for hit in search("临时党支部", "index"):
 from .errors import CorpusSearchError
 from .model import Hit, Match, Passage
 from .search import Searcher, search
-from .shards import build as build_index  # store.build_index, or over the shards of a sharded index
+from .shards import build as build_index  # indexing.build_index, or over the shards of a sharded index
 
 __all__ = ["CorpusSearchError", "Hit", "Match", "Passage", "Searcher", "build_index", "search"]

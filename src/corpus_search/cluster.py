@@ -4,7 +4,7 @@ analyse and write the shards, and answer queries each on its own shards; this pr
 **Storage.** The index folder is storage that every worker and this process reach at the same path (a
 shared filesystem); the paths to index are made absolute for the workers.
 
-**Building.** Each shard's store.build_index is one task (workers=1: a Dask worker analyses in its own
+**Building.** Each shard's indexing.build_index is one task (workers=1: a Dask worker analyses in its own
 process). A worker that dies mid-task has its task run again by Dask on another worker; a shard changes
 only in its own commit, so nothing half-written is ever read.
 
@@ -45,12 +45,13 @@ from .answers import Answers
 from .concordance import kwic_order, score_collocates, window_words
 from .distribution import dispersion, group_counts, grouping, name_order
 from .errors import CorpusSearchError
+from .indexing import IndexReport
 from .matching import MatchOptions
 from .model import Collocate, Concordance, Dispersion, FileCount, GroupCount, Hit
 from .ranking import Statistics
 from .search import Searcher, SearchResult
 from .shards import ShardBuild, index_dirs
-from .store import MANIFEST, IndexInfo, IndexReport, index_info
+from .store import MANIFEST, IndexInfo, index_info
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Sharded indexes: one index split by file into N shards, each a complete index (store.py), and the
 catalog that says which file is in which shard. This module owns the catalog; a shard is read and written
-through store.py like any index.
+through store.py and indexing.py like any index.
 
 Layout: `INDEX/shards.json` and `INDEX/shard-0/` … `INDEX/shard-{N-1}/`. The catalog is
 `{"format": 1, "shards": N, "roots": [...], "globs": [...], "files": {path as indexed: shard}}`.
@@ -25,9 +25,14 @@ import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING
 
 from . import metadata, store
 from .errors import CorpusSearchError
+
+if TYPE_CHECKING:
+    from . import indexing
+    from .loader import SourceFile
 
 CATALOG = "shards.json"
 _FORMAT = 1
@@ -89,15 +94,17 @@ def build(
     globs: Sequence[str] = (),
     rebuild: bool = False,
     progress: Callable[[int, int, int, int, int], None] | None = None,
-    runner: Callable[[list[ShardBuild]], list[store.IndexReport]] | None = None,
+    runner: Callable[[list[ShardBuild]], list[indexing.IndexReport]] | None = None,
     **options,
-) -> store.IndexReport:
-    """store.build_index for an index that is (or is to be) sharded into `shards`, or that is not (then
-    it is store.build_index itself). The options are build_index's. `runner` builds the shards (one
-    after the other here, by default; on a cluster's workers: cluster.py)."""
+) -> indexing.IndexReport:
+    """indexing.build_index for an index that is (or is to be) sharded into `shards`, or that is not
+    (then it is indexing.build_index itself). The options are build_index's. `runner` builds the shards
+    (one after the other here, by default; on a cluster's workers: cluster.py)."""
+    from . import indexing  # the write path: a query that reads the catalog does not import it
+
     catalog = read_catalog(index_dir)
     if shards is None and catalog is None:
-        return store.build_index(roots, index_dir, globs=globs, rebuild=rebuild, progress=progress, **options)
+        return indexing.build_index(roots, index_dir, globs=globs, rebuild=rebuild, progress=progress, **options)
     if shards is not None and not 1 <= shards <= MAX_SHARDS:
         raise CorpusSearchError(f"--shards must be from 1 to {MAX_SHARDS}")
     if not rebuild:
@@ -114,7 +121,7 @@ def build(
 
 @dataclass(frozen=True, slots=True)
 class ShardBuild:
-    """One shard's part of a build: store.build_index of its files (by absolute path) into its folder."""
+    """One shard's part of a build: indexing.build_index of its files (by absolute path) into its folder."""
 
     roots: list[str]
     directory: str
@@ -123,9 +130,11 @@ class ShardBuild:
     files: frozenset[str]
     options: dict
 
-    def run(self, progress=None, **more) -> store.IndexReport:
+    def run(self, progress=None, **more) -> indexing.IndexReport:
+        from . import indexing
+
         options = self.options | more
-        return store.build_index(
+        return indexing.build_index(
             self.roots,
             self.directory,
             globs=self.globs,
@@ -143,15 +152,19 @@ def _build_sharded(
     globs: list[str],
     rebuild: bool,
     catalog: Catalog | None,
-    runner: Callable[[list[ShardBuild]], list[store.IndexReport]],
+    runner: Callable[[list[ShardBuild]], list[indexing.IndexReport]],
     options: dict,
-) -> store.IndexReport:
+) -> indexing.IndexReport:
     import time
+
+    from . import indexing
 
     started = time.perf_counter()
     warnings: list[str] = []
     roots = [os.path.normpath(root) for root in roots]
-    found = store.select_files(roots, globs, options.get("follow_links", False), options.get("metadata_file"), warnings)
+    found = indexing.select_files(
+        roots, globs, options.get("follow_links", False), options.get("metadata_file"), warnings
+    )
     kept = {} if rebuild or catalog is None else catalog.files
     planned = Catalog(count, roots, globs, _deal(found, kept, count))
     os.makedirs(index_dir, exist_ok=True)
@@ -168,7 +181,7 @@ def _build_sharded(
             jobs.append(ShardBuild(roots, directory, globs, rebuild, frozenset(members[shard]), options))
         else:
             shutil.rmtree(directory, ignore_errors=True)
-    total = store.IndexReport()
+    total = indexing.IndexReport()
     for report in runner(jobs):
         total = _added(total, report)
     for stale in range(count, catalog.shards if catalog else 0):  # after --rebuild with fewer shards
@@ -181,7 +194,7 @@ def _build_sharded(
     return total
 
 
-def _deal(found: dict[str, store.SourceFile], kept: dict[str, int], count: int) -> dict[str, int]:
+def _deal(found: dict[str, SourceFile], kept: dict[str, int], count: int) -> dict[str, int]:
     """Each file's shard: its shard in `kept` if it has one (and it is below `count`), else the shard
     with the fewest bytes, dealt biggest file first."""
     sizes = [0] * count
@@ -208,7 +221,7 @@ def _clear_unsharded(index_dir: str) -> None:
             os.remove(entry.path)
 
 
-def _added(total: store.IndexReport, report: store.IndexReport) -> store.IndexReport:
+def _added(total: indexing.IndexReport, report: indexing.IndexReport) -> indexing.IndexReport:
     summed = {
         name: getattr(total, name) + getattr(report, name)
         for name in ("files", "added", "updated", "removed", "unchanged", "unreadable", "chars", "passages")

@@ -3,7 +3,7 @@
 Workers are forked (they inherit jieba's loaded dictionary), segment with the user dictionary's words,
 leave Ctrl-C to the parent and die with it; on Ctrl-C or an error the parent kills them, and shutting
 the pool down then never waits on a worker that died halfway through sending a result (_kill_workers).
-store.py decides how many workers a run gets and what they do.
+indexing.py decides how many workers a run gets and what they do.
 """
 
 from __future__ import annotations
