@@ -29,6 +29,7 @@ FIGURES = [
     "cs index: nothing changed",
     "cs index: one file changed",
     "floor: cold import",
+    "floor: cold import, beside the searches",
     "cold cs search: median",
     "warm query: p50",
     "warm query: p95",
