@@ -38,7 +38,7 @@ from .variants import cache_path, default_cache_dir, fold, read_cache, write_cac
 
 # The conversions whose results are alternatives: to traditional (OpenCC, Taiwan, Hong Kong) and back.
 CONVERSIONS = ("s2t", "s2tw", "s2hk", "t2s", "tw2s", "hk2s")
-BUILD_VERSION = 1  # bump when the way the tables are built changes
+BUILD_VERSION = 2  # bump when the way the tables are built changes (2: longest key by first character)
 _CACHE_NAME = "phrases.marshal"
 
 Table = dict[str, str]  # folded key → value as in the dictionary (its first value)
@@ -51,11 +51,22 @@ class Conversions:
 
     chains: dict[str, tuple[Stage, ...]]
     tables: dict[str, Table]
-    longest: dict[str, int]  # each table's longest key
+    longest: dict[str, dict[str, int]]  # each table's longest key, by its first character
 
     @classmethod
     def of(cls, chains: dict[str, tuple[Stage, ...]], tables: dict[str, Table]) -> Conversions:
-        return cls(chains, tables, {name: max(map(len, table), default=0) for name, table in tables.items()})
+        return cls(chains, tables, {name: _longest_by_first(table) for name, table in tables.items()})
+
+
+def _longest_by_first(table: Table) -> dict[str, int]:
+    """The length of the longest key that starts with each character: a place whose character starts
+    no key is passed over with one lookup instead of one for every length up to the longest key (a
+    pasted paragraph of 3,000 characters took about 10 ms a query before)."""
+    longest: dict[str, int] = {}
+    for key in table:
+        if key:
+            longest[key[0]] = max(longest.get(key[0], 0), len(key))
+    return longest
 
 
 def data_dir() -> str:
@@ -163,8 +174,8 @@ def _convert_stage(text: str, tables: list[tuple[Table, int]], union: bool) -> s
     return "".join(pieces)
 
 
-def _longest_at(folded: str, at: int, table: Table, longest: int) -> tuple[int, str] | None:
-    for length in range(min(longest, len(folded) - at), 0, -1):
+def _longest_at(folded: str, at: int, table: Table, longest: dict[str, int]) -> tuple[int, str] | None:
+    for length in range(min(longest.get(folded[at], 0), len(folded) - at), 0, -1):
         value = table.get(folded[at : at + length])
         if value is not None:
             return length, value
