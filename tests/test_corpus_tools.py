@@ -245,3 +245,19 @@ def test_collocates_read_blocks_whose_seams_fall_inside_whitespace(tmp_path):
     result = run("collocates", "时间", "--index", index_dir, "--window", "1", "--min-count", "1", "--json")
     found = {record["word"]: record["count"] for record in map(json.loads, result.stdout.splitlines())}
     assert found["已经"] == text.count("时间已经") == 3000
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["的", "宝玉", "風", "花*月", "行者 OR 八戒", "宝玉 NOT 黛玉", "a", "1", "孫悟空", "之 NEAR/3 也"],
+)
+@pytest.mark.parametrize("options", [{}, {"exact_script": True}, {"whole_words": True}])
+def test_passages_shown_together_are_the_passages_shown_one_by_one(query, options, sample_searcher):
+    """A KWIC shows the passages of a block together, from the occurrences the engine found: each must be
+    the Shown that finding the query again in that passage alone gives (words, lines and spans alike)."""
+    result = sample_searcher.run(query, **options)
+    keys = sorted(key for _, _, _, key in result.ranked)
+    together = list(sample_searcher.shown_many(keys, result.units, result.options))
+    one_by_one = [sample_searcher.shown(key, result.units, result.options) for key in keys]
+    assert together == one_by_one
+    assert sum(len(shown.occurrences) for shown in together) == len(list(kwic(result)))

@@ -24,7 +24,7 @@ from .errors import CorpusSearchError
 from .formats import unit_of
 from .model import Collocate, Concordance, FileCount
 from .normalize import joined_text, to_simplified_each
-from .search import PassageKey, Searcher, SearchResult, Span
+from .search import PassageKey, Searcher, SearchResult, Shown, Span
 
 DEFAULT_WIDTH = 20  # characters of context each side of a KWIC line
 DEFAULT_WINDOW = 5  # words each side of an occurrence for collocates
@@ -43,8 +43,10 @@ def kwic(result: SearchResult, width: int = DEFAULT_WIDTH, sort: str = "path") -
     """One Concordance per occurrence; `sort` is `path` (text order, streamed), `left` or `right`."""
     if sort not in KWIC_SORTS:
         raise CorpusSearchError(f"cannot sort KWIC lines by {sort!r}; use one of: {', '.join(KWIC_SORTS)}")
+    order = _text_order(result)
+    shown = result.searcher.shown_many((key for _, key in order), result.units, result.options)
     yield from kwic_order(
-        (line for path, key in _text_order(result) for line in _lines(result, path, key, width)), sort
+        (line for (path, _), one in zip(order, shown, strict=True) for line in _lines(result, path, one, width)), sort
     )
 
 
@@ -62,13 +64,10 @@ def kwic_order(lines: Iterable[Concordance], sort: str) -> Iterator[Concordance]
     yield from (lines[index] for index in order)
 
 
-def _lines(result: SearchResult, path: str, key: PassageKey, width: int) -> Iterator[Concordance]:
-    shown = result.searcher.shown(key, result.units, result.options)
+def _lines(result: SearchResult, path: str, shown: Shown, width: int) -> Iterator[Concordance]:
     fields, unit = result.searcher.fields(shown.docnum, path), unit_of(path)
     for occurrence in shown.occurrences:
         start, end = occurrence[0].start, max(match.end for match in occurrence)
-        before = shown.block_text[max(0, shown.start + start - 8 * width - 16) : shown.start + start]
-        after = shown.combined[end : end + 8 * width + 16]
         pieces: list[tuple[str, bool]] = []
         cursor = start
         for match in occurrence:
@@ -76,18 +75,39 @@ def _lines(result: SearchResult, path: str, key: PassageKey, width: int) -> Iter
                 pieces.append((joined_text(shown.combined[cursor : match.start]), False))
             pieces.append((joined_text(match.text), True))
             cursor = match.end
-        left, right = joined_text(before), joined_text(after)
         yield Concordance(
             path,
             occurrence[0].line,
-            left[len(left) - width :],
+            _left_context(shown.block_text, shown.start + start, width),
             tuple(pieces),
-            right[:width],
+            _right_context(shown.combined, end, width),
             occurrence[0].ref,
             shown.has_markup,
             fields,
             unit,
         )
+
+
+def _left_context(text: str, end: int, width: int) -> str:
+    """The last `width` characters of text[:end] joined (joined_text), read from at most 8 * width + 16
+    characters before `end`. A shorter stretch is joined first: joining it differs from joining the
+    longer one only before its first character that is not whitespace, so when it gives `width`
+    characters they are the same ones."""
+    for reach in (2 * width + 8, 8 * width + 16):
+        left = joined_text(text[max(0, end - reach) : end])
+        if len(left) >= width or end <= reach:
+            break
+    return left[len(left) - width :]
+
+
+def _right_context(text: str, start: int, width: int) -> str:
+    """The first `width` characters of text[start:] joined, read from at most 8 * width + 16
+    characters: as _left_context, a shorter stretch first."""
+    for reach in (2 * width + 8, 8 * width + 16):
+        right = joined_text(text[start : start + reach])
+        if len(right) >= width or start + reach >= len(text):
+            break
+    return right[:width]
 
 
 def counts(result: SearchResult) -> tuple[list[FileCount], FileCount]:

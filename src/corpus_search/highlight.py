@@ -7,6 +7,11 @@ up, at a seam, the passage is normalised again instead); the spans are mapped ba
 characters with the original line where each match starts. In a file with
 page and line markers (markup.py) the markup is left out of the normalised text, kept in the spans, and
 each match names the page where it starts.
+
+Many passages of one block (a KWIC of a common word) are shown at once (`shown_block`): a run of nearby
+passages is decoded and its whitespace joined once, and where that lines up with the index's text the
+occurrences the engine found (a Located per term) are mapped back, not found again; what shown() would
+do differently there (a passage that begins or ends in whitespace, a seam) is left to shown().
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from .analysis import BOUNDARY, word_characters
@@ -22,9 +27,9 @@ from .loader import line_starts
 from .markup import BlockMarkup, Pages, markup_end
 from .matching import MatchOptions, Span, near_pairs, shortest_matches
 from .model import Hit, Match, Passage
-from .normalize import normalize, strip_punctuation, whitespace_joined
+from .normalize import normalize, strip_punctuation, whitespace_edges, whitespace_joined
 from .query import Near, Term, Unit
-from .reader import IndexReader
+from .reader import IndexReader, Located
 from .variants import fold
 
 PassageKey = tuple[int, int]  # (Whoosh document number of the block, passage number in the block)
@@ -150,6 +155,95 @@ class Highlighter:
             in_record,
         )
 
+    def shown_block(
+        self, docnum: int, passages: Sequence[int], located: Sequence[Located], units: list[Unit], options: MatchOptions
+    ) -> Iterator[Shown]:
+        """shown() of several passages of one block (rising), for a query of terms whose occurrences
+        (`located`, one per term, with options applied) the engine has found: the same Shown, made
+        from runs of nearby passages at once."""
+        reader = self.reader
+        if reader.block_markup(docnum) is not None or options.ignore_punct:
+            yield from (self.shown((docnum, passage), units, options) for passage in passages)
+            return
+        found = self._block_spans(docnum, located)
+        runs: list[list[int]] = []
+        for passage in passages:
+            if runs and passage - runs[-1][-1] <= _RUN_GAP:
+                runs[-1].append(passage)
+            else:
+                runs.append([passage])
+        for run in runs:
+            yield from self._shown_run(docnum, run, found, units, options)
+
+    def _block_spans(self, docnum: int, located: Sequence[Located]) -> dict[int, list[Span]]:
+        """Passage number in the block → the block spans of the occurrences that start in it (rising,
+        each once)."""
+        reader = self.reader
+        block = reader.block_of(docnum)
+        origin, first = int(reader.block_start[block]), int(reader.block_first_passage[block])
+        found: dict[int, set[Span]] = {}
+        for occurrences in located:
+            low, high = (int(bound) for bound in occurrences.block.searchsorted([block, block + 1]))
+            rows = zip(
+                (occurrences.passage[low:high] - first).tolist(),
+                (occurrences.start[low:high] - origin).tolist(),
+                (occurrences.end[low:high] - origin).tolist(),
+                strict=True,
+            )
+            for passage, start, end in rows:
+                found.setdefault(passage, set()).add((start, end))
+        return {passage: sorted(spans) for passage, spans in found.items()}
+
+    def _shown_run(
+        self, docnum: int, run: list[int], found: dict[int, list[Span]], units: list[Unit], options: MatchOptions
+    ) -> Iterator[Shown]:
+        """The Shown of each passage of a run, from the run's text (each passage with the next) joined
+        once. A passage's spans are the engine's, mapped back through the run's offsets, where that is
+        what shown() computes: the index's text of the run lines up with the joined text (the check of
+        _normalized), and the passage's text with the next joins alone as it does in the run
+        (_joined_alike), so its joined characters and offsets are the run's."""
+        reader, layout = self.reader, self.reader.layout(docnum)
+        starts, norms, count = layout.text_starts, layout.norm_starts, len(layout.lines)
+        followed = reader.following_block(docnum) is not None
+        first, last = run[0], min(run[-1] + 2, count)
+        text = reader.text_between(docnum, starts[first], starts[last])
+        joined, to_original = whitespace_joined(text)
+        indexed = reader.passage_run(docnum, first, len(joined), not options.exact_script)
+        lined_up = (
+            indexed is not None and len(joined) == norms[last] - norms[first] and _spaces(indexed) == _spaces(joined)
+        )
+        in_record = reader.block_record[reader.block_of(docnum)] >= 0
+        breaks = [] if in_record else line_starts(text)
+        read_block = functools.partial(reader.block_text, docnum)
+        for passage in run:
+            ends = (passage + 1, min(passage + 2, count))
+            own_from, own_to, combined_to = (starts[index] - starts[first] for index in (passage, *ends))
+            combined = text[own_from:combined_to]
+            if not (
+                lined_up
+                and combined
+                and not (passage + 1 == count and followed)
+                and _joined_alike(combined, own_from, to_original)
+                and all(
+                    bisect.bisect_left(to_original, starts[index] - starts[first]) == norms[index] - norms[first]
+                    for index in (passage, *ends)
+                )
+            ):
+                yield self.shown((docnum, passage), units, options)
+                continue
+            line, base = layout.lines[passage], norms[first]
+            lines_before = bisect.bisect_right(breaks, own_from)
+            limit = norms[ends[1]] - base  # the end of the text shown() searches
+            occurrences = []
+            for start, end in found.get(passage, ()):
+                if end - base > limit:
+                    continue
+                begin, finish = to_original[start - base], to_original[end - base - 1] + 1
+                at = line + bisect.bisect_right(breaks, begin) - lines_before
+                occurrences.append((Match(at, begin - own_from, finish - own_from, text[begin:finish], None),))
+            own = combined[: own_to - own_from]
+            yield Shown(docnum, starts[passage], own, combined, line, occurrences, read_block, None, False, in_record)
+
     def _normalized(
         self, docnum: int, passage: int, combined: str, markup: bool, options: MatchOptions
     ) -> tuple[str, list[int]]:
@@ -196,11 +290,23 @@ class Shown:
         return self.read_block()
 
 
+def _joined_alike(combined: str, offset: int, to_original: list[int]) -> bool:
+    """Whether `combined`, at `offset` in a longer text whose joined offsets are `to_original`, joins
+    alone as it does there: the whitespace it begins and ends with, which joining it alone drops, is
+    dropped there too (a run inside it is judged by the same neighbours either way)."""
+    leading, trailing = whitespace_edges(combined)
+    first, last = offset + leading, offset + trailing
+    return bisect.bisect_left(to_original, offset) == bisect.bisect_left(to_original, first) and bisect.bisect_left(
+        to_original, last
+    ) == bisect.bisect_left(to_original, offset + len(combined))
+
+
 def _spaces(text: str) -> list[int]:
     return [found.start() for found in _SPACE.finditer(text)]
 
 
 _SPACE = re.compile(" ")
+_RUN_GAP = 8  # passages between two shown ones that a run reads through rather than start a new run
 
 
 def _match_order(match: Match) -> tuple[int, int]:

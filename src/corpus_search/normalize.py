@@ -30,6 +30,8 @@ from .markup import strip_markup
 # Whitespace as Python's regex sees it, plus the zero-width space and a stray byte-order mark, which
 # PDF extraction leaves inside words.
 _WHITESPACE_RUN = re.compile(r"[\s\u200b\ufeff]+")
+_LEADING_WHITESPACE = re.compile(r"[\s\u200b\ufeff]*")
+_TRAILING_WHITESPACE = re.compile(r"[\s\u200b\ufeff]*\Z")
 
 # (first, last) code points that count as CJK for the whitespace rule.
 _CJK_RANGES = (
@@ -226,6 +228,13 @@ def join_whitespace(text: str) -> tuple[str, list[int]]:
     to_original.extend(range(kept_from, len(text)))
     to_original.append(len(text))
     return "".join(pieces), to_original
+
+
+def whitespace_edges(text: str) -> tuple[int, int]:
+    """Where the whitespace that join_whitespace drops at the start of `text` ends, and where that at
+    its end starts."""
+    leading = _LEADING_WHITESPACE.match(text).end()
+    return leading, max(leading, _TRAILING_WHITESPACE.search(text).start())
 
 
 def joined_text(text: str) -> str:

@@ -17,6 +17,8 @@ occurrences the distributions read, sit beside the Searcher that makes it.)
 from __future__ import annotations
 
 import contextlib
+import itertools
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -406,6 +408,20 @@ class Searcher:
     def shown(self, key: PassageKey, units: list[Unit], options: MatchOptions) -> Shown:
         with self._damage_reported():
             return self.highlighter.shown(key, units, options)
+
+    def shown_many(self, keys: Iterable[PassageKey], units: list[Unit], options: MatchOptions) -> Iterator[Shown]:
+        """shown() of each key in turn; the keys of a block that come together are shown at once, from
+        the occurrences the query found, when its units are all terms."""
+        located = (
+            [self.located(unit, options) for unit in units] if all(isinstance(unit, Term) for unit in units) else None
+        )
+        with self._damage_reported():
+            for docnum, together in itertools.groupby(keys, key=operator.itemgetter(0)):
+                passages = [passage for _, passage in together]
+                if located is None:
+                    yield from (self.highlighter.shown((docnum, passage), units, options) for passage in passages)
+                else:
+                    yield from self.highlighter.shown_block(docnum, passages, located, units, options)
 
     @contextlib.contextmanager
     def _damage_reported(self) -> Iterator[None]:
