@@ -10,8 +10,8 @@ each match names the page where it starts.
 
 Many passages of one block (a KWIC of a common word) are shown at once (`shown_block`): a run of nearby
 passages is decoded and its whitespace joined once, and where that lines up with the index's text the
-occurrences the engine found (a Located per term) are mapped back, not found again; what shown() would
-do differently there (a passage that begins or ends in whitespace, a seam) is left to shown().
+occurrences the engine found (a Located per term) are mapped back, not found again; a passage where
+shown() could see other text (a seam, whitespace at its edges that joins otherwise alone) is left to it.
 """
 
 from __future__ import annotations
@@ -156,13 +156,18 @@ class Highlighter:
         )
 
     def shown_block(
-        self, docnum: int, passages: Sequence[int], located: Sequence[Located], units: list[Unit], options: MatchOptions
+        self,
+        docnum: int,
+        passages: Sequence[int],
+        located: Sequence[Located] | None,
+        units: list[Unit],
+        options: MatchOptions,
     ) -> Iterator[Shown]:
         """shown() of several passages of one block (rising), for a query of terms whose occurrences
         (`located`, one per term, with options applied) the engine has found: the same Shown, made
-        from runs of nearby passages at once."""
+        from runs of nearby passages at once. Without `located` (a query with NEAR), one by one."""
         reader = self.reader
-        if reader.block_markup(docnum) is not None or options.ignore_punct:
+        if located is None or reader.block_markup(docnum) is not None or options.ignore_punct:
             yield from (self.shown((docnum, passage), units, options) for passage in passages)
             return
         found = self._block_spans(docnum, located)

@@ -10,7 +10,7 @@ Variants fold at query time: each query character matches any character of its v
 (variants.py); `exact_script=True` matches the character alone. `whole_words=True` (`--words`) keeps
 only occurrences that start and end on jieba word boundaries.
 
-(About 450 lines: SearchResult's views of one answer, ranked hits, counts per file and the
+(About 470 lines: SearchResult's views of one answer, ranked hits, counts per file and the
 occurrences the distributions read, sit beside the Searcher that makes it.)
 """
 
@@ -412,16 +412,12 @@ class Searcher:
     def shown_many(self, keys: Iterable[PassageKey], units: list[Unit], options: MatchOptions) -> Iterator[Shown]:
         """shown() of each key in turn; the keys of a block that come together are shown at once, from
         the occurrences the query found, when its units are all terms."""
-        located = (
-            [self.located(unit, options) for unit in units] if all(isinstance(unit, Term) for unit in units) else None
-        )
         with self._damage_reported():
+            terms = all(isinstance(unit, Term) for unit in units)
+            located = [self.located(unit, options) for unit in units] if terms else None
             for docnum, together in itertools.groupby(keys, key=operator.itemgetter(0)):
                 passages = [passage for _, passage in together]
-                if located is None:
-                    yield from (self.highlighter.shown((docnum, passage), units, options) for passage in passages)
-                else:
-                    yield from self.highlighter.shown_block(docnum, passages, located, units, options)
+                yield from self.highlighter.shown_block(docnum, passages, located, units, options)
 
     @contextlib.contextmanager
     def _damage_reported(self) -> Iterator[None]:
