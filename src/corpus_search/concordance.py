@@ -24,7 +24,7 @@ from .errors import CorpusSearchError
 from .formats import unit_of
 from .model import Collocate, Concordance, FileCount
 from .normalize import joined_text, to_simplified_each
-from .search import PassageKey, Searcher, SearchResult, Shown, Span
+from .search import Searcher, SearchResult, Shown, Span
 
 DEFAULT_WIDTH = 20  # characters of context each side of a KWIC line
 DEFAULT_WINDOW = 5  # words each side of an occurrence for collocates
@@ -33,17 +33,11 @@ KWIC_SORTS = ("path", "left", "right")
 COLLOCATE_SORTS = ("ll", "mi", "count")
 
 
-def _text_order(result: SearchResult) -> list[tuple[str, PassageKey]]:
-    """(path, passage) of every hit in the order of the files' text: a file's blocks have rising
-    document numbers."""
-    return sorted((path, key) for _, path, _, key in result.ranked)
-
-
 def kwic(result: SearchResult, width: int = DEFAULT_WIDTH, sort: str = "path") -> Iterator[Concordance]:
     """One Concordance per occurrence; `sort` is `path` (text order, streamed), `left` or `right`."""
     if sort not in KWIC_SORTS:
         raise CorpusSearchError(f"cannot sort KWIC lines by {sort!r}; use one of: {', '.join(KWIC_SORTS)}")
-    order = _text_order(result)
+    order = result.in_text_order()
     shown = result.searcher.shown_many((key for _, key in order), result.units, result.options)
     yield from kwic_order(
         (line for (path, _), one in zip(order, shown, strict=True) for line in _lines(result, path, one, width)), sort
@@ -134,7 +128,7 @@ def window_words(result: SearchResult, window: int = DEFAULT_WINDOW) -> Counter[
     searcher = result.searcher
     spans = [searcher.unit_spans(unit, result.options) for unit in result.units]
     by_block: dict[int, list[Span]] = {}
-    for _, _, _, key in result.ranked:
+    for _, key in result.in_text_order():
         for found in spans:
             by_block.setdefault(key[0], []).extend(found.get(key, ()))
     seen: Counter[str] = Counter()

@@ -31,7 +31,6 @@ from .markup import strip_markup
 # PDF extraction leaves inside words.
 _WHITESPACE_RUN = re.compile(r"[\s\u200b\ufeff]+")
 _LEADING_WHITESPACE = re.compile(r"[\s\u200b\ufeff]*")
-_TRAILING_WHITESPACE = re.compile(r"[\s\u200b\ufeff]*\Z")
 
 # (first, last) code points that count as CJK for the whitespace rule.
 _CJK_RANGES = (
@@ -234,7 +233,8 @@ def whitespace_edges(text: str) -> tuple[int, int]:
     """Where the whitespace that join_whitespace drops at the start of `text` ends, and where that at
     its end starts."""
     leading = _LEADING_WHITESPACE.match(text).end()
-    return leading, max(leading, _TRAILING_WHITESPACE.search(text).start())
+    trailing = _LEADING_WHITESPACE.match(text[::-1]).end()  # a search for it at the end would try every start
+    return leading, max(leading, len(text) - trailing)
 
 
 def joined_text(text: str) -> str:

@@ -37,9 +37,10 @@ On a terminal, the page and line markers of a file with markup are dimmed outsid
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from .markup import MARKUP
@@ -73,6 +74,8 @@ def shown_path(path: str) -> str:
 
 def shown_text(text: str) -> str:
     """Passage text for one line: line breaks and tabs as spaces, other control characters escaped."""
+    if not _PATH_UNSAFE.search(text):  # nothing to replace (most text)
+        return text
     return _CONTROL.sub(_escape_control, _LINE_BREAK.sub(" ", text).replace("\t", " "))
 
 
@@ -231,10 +234,15 @@ def write_paths(paths: Iterable[str], stream: TextIO, form: str) -> None:
 
 
 def _width(text: str) -> int:
-    from wcwidth import wcswidth
-
-    width = wcswidth(text)
+    width = _wcswidth()(text)
     return width if width >= 0 else len(text)
+
+
+@functools.cache
+def _wcswidth() -> Callable[[str], int]:
+    from wcwidth import wcswidth  # imported when a line is padded, not for every command
+
+    return wcswidth
 
 
 def _pad_left(text: str, columns: int) -> str:

@@ -105,6 +105,12 @@ class SearchResult:
             self._ranked = self.rows(self.order())
         return self._ranked
 
+    def in_text_order(self) -> list[tuple[str, PassageKey]]:
+        """(path, passage key) of every passage, in the order of the files' text (a file's blocks have
+        rising document numbers), without ranking them."""
+        paths = self.searcher.reader.paths()
+        return sorted((paths[key[0]], key) for key in self.searcher.reader.passage_keys(self.passages))
+
     def rows(self, chosen: np.ndarray) -> list[tuple[float, str, int, PassageKey]]:
         reader = self.searcher.reader
         passages = self.passages[chosen]
