@@ -206,3 +206,51 @@ def test_utf8_offsets_are_the_lengths_of_the_encoded_prefixes(text, chars):
     out = np.empty(len(wanted), dtype=np.int64)
     kernels.utf8_offsets(data, wanted, out)
     assert out.tolist() == [len(text[:each].encode("utf-8", errors="surrogatepass")) for each in chars]
+
+
+def _words_walked(flags: bytes, length: int, start: int, end: int, count: int) -> list[tuple[int, int]]:
+    """The words around one span walked one offset at a time: the loops collocates ran in Python."""
+    found, left, at = [], [], min(start, length)
+    while at > 0 and not flags[at] & BOUNDARY:
+        at -= 1
+    while at > 0 and len(left) < count:
+        begin = at - 1
+        while begin > 0 and not flags[begin] & BOUNDARY:
+            begin -= 1
+        if any(flags[offset] & WORD_CHAR for offset in range(begin, at)):
+            left.append((begin, at))
+        at = begin
+    found += left
+    right, at = [], end
+    while at < length and not flags[at] & BOUNDARY:
+        at += 1
+    while at < length and len(right) < count:
+        stop = at + 1
+        while stop < length and not flags[stop] & BOUNDARY:
+            stop += 1
+        if any(flags[offset] & WORD_CHAR for offset in range(at, stop)):
+            right.append((at, stop))
+        at = stop
+    return found + right
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from([0, BOUNDARY, WORD_CHAR, BOUNDARY | WORD_CHAR]), min_size=1, max_size=40),
+    st.lists(st.tuples(st.integers(0, 42), st.integers(0, 4)), max_size=6),
+    st.integers(1, 4),
+)
+def test_windows_in_c_are_the_words_walked_one_offset_at_a_time(flags, spans, count):
+    length = len(flags) - 1  # the last flag is the one after the block's last character
+    starts = np.asarray([start for start, _ in spans], dtype=np.int64)
+    ends = np.asarray([start + size for start, size in spans], dtype=np.int64)
+    out_start, out_end = (np.empty(2 * count * len(spans), dtype=np.int64) for _ in range(2))
+    written = kernels.windows(
+        np.asarray(flags, dtype=np.uint8), length, starts, ends, count, BOUNDARY, WORD_CHAR, out_start, out_end
+    )
+    expected = [
+        word
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+        for word in _words_walked(bytes(flags), length, start, end, count)
+    ]
+    assert list(zip(out_start[:written].tolist(), out_end[:written].tolist(), strict=True)) == expected

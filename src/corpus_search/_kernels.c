@@ -16,8 +16,9 @@
  * - utf8_offsets(data, chars, out): the byte offsets of character indices in UTF-8, so that a hit
  *   decodes its passage only, not its whole block.
  * - map_codes(codes, table, out): code points through a dense table, for codetable.py.
+ * - windows(...): the words around each occurrence that collocates count, walking the word flags.
  *
- * (About 680 lines, in one file so that the extension is one module with one build line; each function
+ * (About 760 lines, in one file so that the extension is one module with one build line; each function
  * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
  *
  * Positions rise in every call the engine makes, so each lookup gallops from the previous answer: the
@@ -654,6 +655,83 @@ done:
     return result;
 }
 
+/* -- windows ------------------------------------------------------------------------------------- */
+
+/* Whether a word character is flagged in flags[start, end). */
+static inline int has_word(const uint8_t *flags, Py_ssize_t start, Py_ssize_t end, uint8_t word) {
+    for (Py_ssize_t at = start; at < end; at++)
+        if (flags[at] & word) return 1;
+    return 0;
+}
+
+/* windows(flags, length, starts, ends, count, boundary, word, out_start, out_end) -> written
+ *
+ * The words of a block around each span [starts[i], ends[i]) (int64, block offsets): up to `count`
+ * words that end at or before its start (walking left from the last boundary there), and up to `count`
+ * that start at or after its end, counting only words with a `word` flag (the others are stepped over).
+ * Words run between offsets flagged `boundary`, offset 0 and `length`; flags holds one byte per offset
+ * 0…length at least (a block's word flags). Each word is written as (start, end); out arrays of
+ * 2 · count · len(starts) items hold every answer. */
+static PyObject *windows(PyObject *self, PyObject *args) {
+    PyObject *objects[5];
+    Py_ssize_t length, count;
+    int boundary_flag, word_flag;
+    if (!PyArg_ParseTuple(args, "OnOOniiOO", &objects[0], &length, &objects[1], &objects[2], &count, &boundary_flag,
+                          &word_flag, &objects[3], &objects[4]))
+        return NULL;
+    static const char *names[] = {"flags", "starts", "ends", "out_start", "out_end"};
+    static const int sizes[] = {1, 8, 8, 8, 8};
+    Array arrays[5];
+    PyObject *result = NULL;
+    if (take_all(objects, arrays, 5, names, sizes, 3, -1) < 0) goto done;
+    Py_ssize_t spans = arrays[1].length;
+    if (length < 0 || count < 0 || arrays[0].length <= length || arrays[2].length != spans) {
+        PyErr_SetString(PyExc_ValueError, "windows: flags shorter than the block, or spans of unequal sides");
+        goto done;
+    }
+    if (arrays[3].length < 2 * count * spans || arrays[4].length < 2 * count * spans) {
+        PyErr_SetString(PyExc_ValueError, "windows: an out array is too short");
+        goto done;
+    }
+    Py_ssize_t written = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const uint8_t *flags = (const uint8_t *)arrays[0].view.buf, boundary = (uint8_t)boundary_flag,
+                  word = (uint8_t)word_flag;
+    const int64_t *starts = longs(&arrays[1]), *ends = longs(&arrays[2]);
+    int64_t *out_start = (int64_t *)arrays[3].view.buf, *out_end = (int64_t *)arrays[4].view.buf;
+    for (Py_ssize_t i = 0; i < spans; i++) {
+        Py_ssize_t end = starts[i] < length ? (Py_ssize_t)starts[i] : length, found = 0;
+        if (end < 0) end = 0;
+        while (end > 0 && !(flags[end] & boundary)) end--;
+        while (end > 0 && found < count) {
+            Py_ssize_t begin = end - 1;
+            while (begin > 0 && !(flags[begin] & boundary)) begin--;
+            if (has_word(flags, begin, end, word)) {
+                out_start[written] = begin, out_end[written] = end, written++;
+                found++;
+            }
+            end = begin;
+        }
+        Py_ssize_t start = ends[i] > 0 ? (Py_ssize_t)ends[i] : 0;
+        found = 0;
+        while (start < length && !(flags[start] & boundary)) start++;
+        while (start < length && found < count) {
+            Py_ssize_t stop = start + 1;
+            while (stop < length && !(flags[stop] & boundary)) stop++;
+            if (has_word(flags, start, stop, word)) {
+                out_start[written] = start, out_end[written] = stop, written++;
+                found++;
+            }
+            start = stop;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(written);
+done:
+    release_all(arrays, 5);
+    return result;
+}
+
 /* -- the module ---------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -673,6 +751,8 @@ static PyMethodDef methods[] = {
     {"spelled", spelled, METH_VARARGS, "spelled(starts, codes, alphabet, diff_at, diff_char, text, out) -> None"},
     {"utf8_offsets", utf8_offsets, METH_VARARGS, "utf8_offsets(data, chars, out) -> None"},
     {"map_codes", map_codes, METH_VARARGS, "map_codes(codes, table, out) -> None"},
+    {"windows", windows, METH_VARARGS,
+     "windows(flags, length, starts, ends, count, boundary, word, out_start, out_end) -> written"},
     {NULL, NULL, 0, NULL},
 };
 

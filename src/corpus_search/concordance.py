@@ -19,12 +19,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from .analysis import BOUNDARY, is_collocate
 from .errors import CorpusSearchError
 from .formats import unit_of
 from .model import Collocate, Concordance, FileCount
 from .normalize import joined_text, to_simplified_each
-from .search import Searcher, SearchResult, Shown, Span
+from .search import SearchResult, Shown, Span
 
 DEFAULT_WIDTH = 20  # characters of context each side of a KWIC line
 DEFAULT_WINDOW = 5  # words each side of an occurrence for collocates
@@ -122,7 +121,8 @@ def collocates(
 
 
 def window_words(result: SearchResult, window: int = DEFAULT_WINDOW) -> Counter[str]:
-    """How often each word is seen within `window` words left or right of an occurrence."""
+    """How often each word is seen within `window` words left or right of an occurrence (the index's
+    jieba words, punctuation not counted)."""
     if window < 1:
         raise CorpusSearchError("the collocate window must be at least 1 word")
     searcher = result.searcher
@@ -133,10 +133,7 @@ def window_words(result: SearchResult, window: int = DEFAULT_WINDOW) -> Counter[
             by_block.setdefault(key[0], []).extend(found.get(key, ()))
     seen: Counter[str] = Counter()
     for docnum, occurrences in by_block.items():
-        words = BlockWords(searcher, docnum)
-        for start, end in occurrences:
-            seen.update(words.left(start, window))
-            seen.update(words.right(end, window))
+        seen.update(searcher.words_around(docnum, occurrences, window))
     return seen
 
 
@@ -160,48 +157,3 @@ def score_collocates(seen: Counter[str], frequencies: Counter[str], total: int, 
         found.append(Collocate(word, observed, frequency, log_likelihood, math.log2(observed / expected)))
     found.sort(key=lambda collocate: (-collocate.log_likelihood, collocate.word))
     return found
-
-
-class BlockWords:
-    """The words of a block (the index's word boundaries over its normalised text) around given offsets.
-
-    The normalised text is read from the index (the forward index of segment.py), never normalised
-    again, so its offsets are the ones the flags were computed on.
-    """
-
-    def __init__(self, searcher: Searcher, docnum: int):
-        self.flags = searcher.bounds(docnum)
-        self.length = searcher.layout(docnum).norm_starts[-1]
-        self.text = searcher.block_normalized(docnum)
-
-    def left(self, start: int, count: int) -> list[str]:
-        """Up to `count` words that end at or before `start`, nearest first."""
-        flags, found = self.flags, []
-        end = min(start, self.length)
-        while end > 0 and not flags[end] & BOUNDARY:
-            end -= 1
-        while end > 0 and len(found) < count:
-            begin = end - 1
-            while begin > 0 and not flags[begin] & BOUNDARY:
-                begin -= 1
-            word = self.text[begin:end]
-            if is_collocate(word):
-                found.append(word)
-            end = begin
-        return found
-
-    def right(self, end: int, count: int) -> list[str]:
-        """Up to `count` words that start at or after `end`, nearest first."""
-        flags, found, length = self.flags, [], self.length
-        start = end
-        while start < length and not flags[start] & BOUNDARY:
-            start += 1
-        while start < length and len(found) < count:
-            stop = start + 1
-            while stop < length and not flags[stop] & BOUNDARY:
-                stop += 1
-            word = self.text[start:stop]
-            if is_collocate(word):
-                found.append(word)
-            start = stop
-        return found

@@ -22,7 +22,7 @@ from itertools import pairwise
 import numpy as np
 
 from . import _kernels as kernels
-from .analysis import BOUNDARY, read_word_counts
+from .analysis import BOUNDARY, WORD_CHAR, read_word_counts
 from .errors import CorpusSearchError
 from .loader import LOOKAHEAD
 from .markup import BlockMarkup, decode_block_markup
@@ -383,10 +383,30 @@ class IndexReader:
             self._bounds[docnum] = bytes(part.flags[start : int(part.block_end[block]) + LOOKAHEAD + 1])
         return self._bounds[docnum]
 
-    def block_normalized(self, docnum: int) -> str:
-        """A block's text as normalised at indexing (the forward index: nothing is normalised again)."""
+    def words_around(self, docnum: int, spans: Iterable[tuple[int, int]], count: int) -> Counter[str]:
+        """How often each word of a block is among the `count` words that end at or before the start of
+        a span, or the `count` that start at or after its end (spans in the block's normalised offsets).
+        Only words with a word character count (analysis.is_collocate, read from the WORD_CHAR flags that
+        indexing set on this same text), so punctuation is stepped over. The words are found in C
+        (_kernels.windows), and only their characters are decoded."""
         part, block = self.part_of(docnum)
-        return part.normalized(int(part.block_start[block]), int(part.block_end[block]))
+        origin, end = int(part.block_start[block]), int(part.block_end[block])
+        around = np.asarray(list(spans), dtype=np.int64).reshape(-1, 2)
+        starts, ends = (np.empty(2 * count * len(around), dtype=np.int64) for _ in range(2))
+        written = kernels.windows(
+            part.flags[origin : end + 1],
+            end - origin,
+            np.ascontiguousarray(around[:, 0]),
+            np.ascontiguousarray(around[:, 1]),
+            count,
+            BOUNDARY,
+            WORD_CHAR,
+            starts,
+            ends,
+        )
+        starts, ends = starts[:written], ends[:written]
+        text = part.characters(_ranges(starts, ends) + origin)
+        return Counter(text[begin:cut] for begin, cut in pairwise([0, *np.cumsum(ends - starts).tolist()]))
 
     def passage_run(self, docnum: int, passage: int, length: int, folded: bool) -> str | None:
         """`length` characters of the index's text from the start of a passage of a block, folded or as
@@ -526,3 +546,9 @@ def _open(index_dir: str, attempts: int = 5):
                 raise
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The integers of each range [low, high), one range after another."""
+    sizes = high - low
+    return np.repeat(low - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))

@@ -216,8 +216,8 @@ class Searcher:
     def bounds(self, docnum: int) -> bytes:
         return self.reader.bounds(docnum)
 
-    def block_normalized(self, docnum: int) -> str:
-        return self.reader.block_normalized(docnum)
+    def words_around(self, docnum: int, spans: Iterable[Span], count: int) -> Counter[str]:
+        return self.reader.words_around(docnum, spans, count)
 
     def word_frequencies(self, docnums: Iterable[int], words: Iterable[str]) -> tuple[Counter[str], int]:
         return self.reader.word_frequencies(docnums, words)

@@ -331,6 +331,15 @@ class Part:
         points[self.diff_at[low:high] - start] = self.diff_char[low:high]
         return points.tobytes().decode("utf-32-le", errors="surrogatepass")
 
+    def characters(self, positions: np.ndarray) -> str:
+        """The characters as normalised (before folding) at the given positions, as one string."""
+        points = self.alphabet[self.codes[positions]]
+        at = np.minimum(np.searchsorted(self.diff_at, positions), max(len(self.diff_at) - 1, 0))
+        if len(self.diff_at):
+            changed = self.diff_at[at] == positions
+            points[changed] = self.diff_char[at[changed]]
+        return points.tobytes().decode("utf-32-le", errors="surrogatepass")
+
     def close(self) -> None:
         for name in list(self.__dict__):
             if isinstance(getattr(self, name), np.ndarray | memoryview):
