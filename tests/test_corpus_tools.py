@@ -162,11 +162,17 @@ def test_collocates_count_the_words_within_the_window(query, word, sample_search
     assert total == sum(len(block_words(docnum)[2]) for docnum in result.docnums())
 
 
-@pytest.mark.parametrize("window", [1, 3, 5])
-def test_the_window_words_are_the_whole_block_words_around_each_occurrence(window, sample_searcher):
-    # Every word counted, against the words of each block cut from its whole text normalised again.
+@pytest.mark.parametrize(("window", "per_call"), [(1, None), (3, None), (5, None), (3, 7)])
+def test_the_window_words_are_the_whole_block_words_around_each_occurrence(
+    window, per_call, sample_searcher, monkeypatch
+):
+    # Every word counted, against the words of each block cut from its whole text normalised again; with
+    # `per_call`, the kernel is called for a few occurrences at a time.
+    from corpus_search import reader
     from corpus_search.concordance import window_words
 
+    if per_call is not None:
+        monkeypatch.setattr(reader, "_WINDOW_WORDS", per_call)
     block_words = functools.cache(functools.partial(whole_block_words, sample_searcher))
     for query in ("黛玉", "不知", "明月 OR 长安", "宝玉 NEAR/5 黛玉", "了"):
         result = sample_searcher.run(query)
@@ -178,6 +184,18 @@ def test_the_window_words_are_the_whole_block_words_around_each_occurrence(windo
                     before, after = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
                     expected.update(words[max(0, before - window) : before] + words[after : after + window])
         assert window_words(result, window) == expected and expected
+
+
+def test_a_window_wider_than_the_block_takes_all_its_words(sample_searcher):
+    from corpus_search.concordance import window_words
+
+    result = sample_searcher.run("看秋月春风")
+    [(key, occurrences)] = sample_searcher.unit_spans(result.units[0], result.options).items()
+    starts, ends, words = whole_block_words(sample_searcher, key[0])
+    expected = Counter()
+    for start, end in occurrences:
+        expected.update(words[: bisect.bisect_right(ends, start)] + words[bisect.bisect_left(starts, end) :])
+    assert window_words(result, 10**9) == expected and expected
 
 
 def test_collocates_on_the_command_line(sample_index):

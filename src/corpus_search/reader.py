@@ -392,21 +392,27 @@ class IndexReader:
         part, block = self.part_of(docnum)
         origin, end = int(part.block_start[block]), int(part.block_end[block])
         around = np.asarray(list(spans), dtype=np.int64).reshape(-1, 2)
-        starts, ends = (np.empty(2 * count * len(around), dtype=np.int64) for _ in range(2))
-        written = kernels.windows(
-            part.flags[origin : end + 1],
-            end - origin,
-            np.ascontiguousarray(around[:, 0]),
-            np.ascontiguousarray(around[:, 1]),
-            count,
-            BOUNDARY,
-            WORD_CHAR,
-            starts,
-            ends,
-        )
-        starts, ends = starts[:written], ends[:written]
-        text = part.characters(_ranges(starts, ends) + origin)
-        return Counter(text[begin:cut] for begin, cut in pairwise([0, *np.cumsum(ends - starts).tolist()]))
+        reach = min(count, end - origin)  # a block has no more words a side than characters
+        step = max(1, _WINDOW_WORDS // max(1, 2 * reach))  # spans a call, so that its arrays stay small
+        seen: Counter[str] = Counter()
+        for low in range(0, len(around), step):
+            chunk = around[low : low + step]
+            starts, ends = (np.empty(2 * reach * len(chunk), dtype=np.int64) for _ in range(2))
+            written = kernels.windows(
+                part.flags[origin : end + 1],
+                end - origin,
+                np.ascontiguousarray(chunk[:, 0]),
+                np.ascontiguousarray(chunk[:, 1]),
+                reach,
+                BOUNDARY,
+                WORD_CHAR,
+                starts,
+                ends,
+            )
+            starts, ends = starts[:written], ends[:written]
+            text = part.characters(_ranges(starts, ends) + origin)
+            seen.update(text[begin:cut] for begin, cut in pairwise([0, *np.cumsum(ends - starts).tolist()]))
+        return seen
 
     def passage_run(self, docnum: int, passage: int, length: int, folded: bool) -> str | None:
         """`length` characters of the index's text from the start of a passage of a block, folded or as
@@ -546,6 +552,9 @@ def _open(index_dir: str, attempts: int = 5):
                 raise
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+_WINDOW_WORDS = 1 << 20  # words found in one call of words_around's kernel, at most
 
 
 def _ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
