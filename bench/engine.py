@@ -10,7 +10,8 @@ has a different path, as in a corpus that is really that big. For each engine an
 - the index build (wall time, peak RSS of `cs index` and its workers, size on disk);
 - warm queries through the Python API, opening the index on each call as a script would
   (`Searcher(index).run(q)`, the exact total, the best 20 hits built): median and p95 over the queries;
-- `count` (API, one term), `kwic 宝玉 --sort left` and `collocates 不知` (the CLI, end to end);
+- `count` (API, one term), `kwic 宝玉 --sort left` and `collocates 不知` (the CLI, end to end, the
+  engines taking turns run by run once every index is built);
 - a no-op `cs index` and one line appended to the biggest file, against indexing that file alone;
 - `rg -c -F` over the raw files for the single-term queries, where ripgrep is installed.
 
@@ -131,8 +132,12 @@ def biggest_file(corpus: Path) -> Path:
     return max((path for path in corpus.rglob("*.txt")), key=lambda path: path.stat().st_size)
 
 
+def index_path(work: Path, label: str, copies: int) -> Path:
+    return work / f"index-{label}-{copies}x"
+
+
 def measure(label: str, python: str, corpus: Path, copies: int, work: Path, runs: int) -> dict:
-    index_dir = work / f"index-{label}-{copies}x"
+    index_dir = index_path(work, label, copies)
     figures: dict = {"build": index_run(python, corpus, index_dir)}
     print(f"  {label} {copies}×: indexed in {figures['build']['seconds']:.1f} s", file=sys.stderr)
     for key, mode in (("queries", "kept"), ("fresh", "fresh")):
@@ -145,14 +150,6 @@ def measure(label: str, python: str, corpus: Path, copies: int, work: Path, runs
         [python, "-c", COUNT_CODE, str(index_dir), str(runs), "宝玉"], capture_output=True, text=True, check=True
     )
     figures["count"] = json.loads(count.stdout)
-    for name, args in {
-        "kwic": ["kwic", "宝玉", "--sort", "left"],
-        "collocates": ["collocates", "不知"],
-    }.items():
-        command = [cs(python), *args, "--index", str(index_dir)]
-        wall(command)  # warm the page cache
-        times = [wall(command)[0] for _ in range(max(1, runs // 2))]
-        figures[name] = {"seconds": median(times), "lines": len(wall(command)[1].stdout.splitlines())}
     noop = [
         wall([cs(python), "index", str(corpus), "--index", str(index_dir), "--glob", "*.txt", "-q"])[0]
         for _ in range(2)
@@ -160,6 +157,29 @@ def measure(label: str, python: str, corpus: Path, copies: int, work: Path, runs
     figures["noop"] = min(noop)
     if copies == 1:
         figures["append"] = appended(python, corpus, work / f"append-{label}")
+    return figures
+
+
+COMMANDS = {"kwic": ["kwic", "宝玉", "--sort", "left"], "collocates": ["collocates", "不知"]}
+
+
+def commands(engines: dict[str, str], work: Path, copies: int, runs: int) -> dict[str, dict]:
+    """`kwic` and `collocates` end to end on each engine's index, the engines taking turns run by run, so
+    that this machine's drift in speed falls on all of them alike: the median of `runs` runs each."""
+    figures: dict[str, dict] = {label: {} for label in engines}
+    lines = {}
+    for label, python in engines.items():  # warms the page cache, and counts the lines once
+        for name, args in COMMANDS.items():
+            command = [cs(python), *args, "--index", str(index_path(work, label, copies))]
+            lines[label, name] = len(wall(command)[1].stdout.splitlines())
+    times: dict[tuple[str, str], list[float]] = {key: [] for key in lines}
+    for _ in range(runs):
+        for label, python in engines.items():
+            for name, args in COMMANDS.items():
+                command = [cs(python), *args, "--index", str(index_path(work, label, copies))]
+                times[label, name].append(wall(command)[0])
+    for (label, name), seconds in times.items():
+        figures[label][name] = {"seconds": median(seconds), "runs": sorted(seconds), "lines": lines[label, name]}
     return figures
 
 
@@ -375,6 +395,8 @@ def main() -> None:
             corpus = make_corpus(args.corpus, n, work)
             for label, python in engines.items():
                 results[label][n] = measure(label, python, corpus, n, work, args.runs)
+            for label, figures in commands(engines, work, n, args.runs).items():
+                results[label][n].update(figures)
             if n == 1:
                 fts5 = fts5_size(corpus, work)
             if n == copies[-1]:
