@@ -394,12 +394,12 @@ class IndexReader:
         around = np.asarray(list(spans), dtype=np.int64).reshape(-1, 2)
         reach = min(count, end - origin)  # a block has no more words a side than characters
         step = max(1, _WINDOW_WORDS // max(1, 2 * reach))  # spans a call, so that its arrays stay small
-        seen: Counter[str] = Counter()
+        flags, seen = part.flags[origin : end + 1], Counter()
         for low in range(0, len(around), step):
             chunk = around[low : low + step]
             starts, ends = (np.empty(2 * reach * len(chunk), dtype=np.int64) for _ in range(2))
             written = kernels.windows(
-                part.flags[origin : end + 1],
+                flags,
                 end - origin,
                 np.ascontiguousarray(chunk[:, 0]),
                 np.ascontiguousarray(chunk[:, 1]),

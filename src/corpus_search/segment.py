@@ -326,10 +326,7 @@ class Part:
 
     def normalized(self, start: int, end: int) -> str:
         """The text as normalised (before folding) in [start, end)."""
-        points = self.alphabet[self.codes[start:end]].copy()
-        low, high = np.searchsorted(self.diff_at, [start, end])
-        points[self.diff_at[low:high] - start] = self.diff_char[low:high]
-        return points.tobytes().decode("utf-32-le", errors="surrogatepass")
+        return self.characters(np.arange(start, end))
 
     def characters(self, positions: np.ndarray) -> str:
         """The characters as normalised (before folding) at the given positions, as one string."""
