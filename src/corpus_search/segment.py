@@ -138,6 +138,8 @@ class PartBuilder:
 
 def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[list[str], dict[str, np.ndarray]]:
     """The paths and arrays of one part, from (Whoosh document number, piece) of consecutive blocks."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from pydivsufsort import divsufsort
 
     pieces: list[str] = []
@@ -152,7 +154,6 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     passage_start: list[np.ndarray] = []
     passage_length: list[np.ndarray] = []
     passage_line: list[int] = []
-    words: Counter[str] = Counter()
     at = 0
     for index, (doc, piece) in enumerate(blocks):
         length = len(piece.folded)
@@ -170,7 +171,6 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         passage_length.append(np.diff(starts).astype(np.int32))
         passage_line.extend(piece.lines)
         block_passages.append(block_passages[-1] + len(piece.norm_starts))
-        words.update(read_word_counts(piece.words))
         at += length
         last_of_document = index + 1 == len(blocks) or blocks[index + 1][1].document != piece.document
         if last_of_document:
@@ -186,7 +186,14 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     points = _code_points(text).copy()
     points[np.asarray(separators, dtype=np.int64)] = SEPARATOR
     alphabet, codes = _dense_codes(points)
-    suffixes = divsufsort(codes) if len(codes) else np.zeros(0, dtype=np.int32)
+    # divsufsort is a foreign call that releases the GIL (ctypes), so it sorts on one core while this
+    # thread sums the blocks' word counts on the other: at the end of a build nothing else is running.
+    with ThreadPoolExecutor(1) as sorter:
+        sorting = sorter.submit(divsufsort, codes) if len(codes) else None
+        words: Counter[str] = Counter()
+        for _, piece in blocks:
+            words.update(read_word_counts(piece.words))
+        suffixes = sorting.result() if sorting else np.zeros(0, dtype=np.int32)
     flag_array = np.frombuffer(b"".join(flags) + b"\0", dtype=np.uint8).copy()
     flag_array[np.asarray(block_end, dtype=np.int64)] |= BOUNDARY  # a block ends a word, as it always has
     return list(paths), {
