@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from itertools import accumulate
+
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from corpus_search.analysis import BOUNDARY, WORD_CHAR, cut, segment, word_characters, word_counts, word_flags
+from corpus_search.analysis import (
+    BOUNDARY,
+    WORD_CHAR,
+    Words,
+    cut,
+    is_collocate,
+    segment,
+    word_characters,
+    word_counts,
+    word_flags,
+)
+from corpus_search.normalize import HAN_RANGES, is_han
 
 
 def test_segment_gives_offsets_and_drops_whitespace():
@@ -38,7 +52,7 @@ def flags_word_by_word(own: str, lookahead: str) -> bytes:
     return bytes(flags)
 
 
-PIECES = ["人才", "他是", "啊", "。", " ", "\r\n", "\t", "hello", "A1", "，", "临时党支部"]
+PIECES = ["人才", "他是", "啊", "。", " ", "\r\n", "\t", "\u3000", "hello", "A1", "，", "临时党支部", "𠮷", "\u200b"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -53,3 +67,30 @@ def test_word_flags_are_each_word_s_start_and_end(pieces, lookahead):
     words = cut(own)
     assert "".join(words.pieces) == own and words.ends[-1:] == ([len(own)] if own else [])
     assert list(words) == segment(own) and word_counts(words) == word_counts(segment(own))
+
+
+# Characters at both edges of every Han range and of the ranges around them, and some that str.isalnum
+# takes outside Han (letters and digits of other scripts, a superscript two, a Roman numeral).
+EDGES = [chr(code) for first, last in HAN_RANGES for code in (first - 1, first, last, last + 1)]
+OTHERS = ["é", "Ж", "٣", "²", "Ⅻ", "_", "·", "\u3000", "a", "Z", "9", "〇", "ー"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.one_of(st.characters(), st.sampled_from(EDGES + OTHERS)), max_size=30),
+    st.text(st.one_of(st.characters(), st.sampled_from(EDGES + OTHERS)), max_size=5),
+)
+@example("", "\x02")  # the regex version marked WORD_CHAR with this character, and took it for one
+def test_word_characters_are_the_letters_digits_and_han(own, lookahead):
+    expected = bytes(WORD_CHAR if char.isalnum() or is_han(char) else 0 for char in own + lookahead) + b"\0"
+    assert word_characters(own + lookahead) == expected
+    flags = word_flags(own, lookahead)
+    assert bytes(flag & WORD_CHAR for flag in flags) == expected
+    assert flags[len(own)] & BOUNDARY
+    assert all(char.isalnum() or is_han(char) for char in own + lookahead if is_collocate(char))
+
+
+def test_word_flags_refuse_pieces_that_are_not_the_text():
+    for pieces in (["人", "才"], ["人才！", "！"], ["人才！！"]):  # shorter or longer than the text
+        with pytest.raises(ValueError):
+            word_flags("人才！", words=Words(pieces, list(accumulate(map(len, pieces)))))

@@ -17,8 +17,9 @@
  *   decodes its passage only, not its whole block.
  * - map_codes(codes, table, out): code points through a dense table, for codetable.py.
  * - windows(...): the words around each occurrence that collocates count, walking the word flags.
+ * - word_flags(...), word_characters(...): a block's word flags from jieba's pieces, at indexing.
  *
- * (About 760 lines, in one file so that the extension is one module with one build line; each function
+ * (About 860 lines, in one file so that the extension is one module with one build line; each function
  * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
  *
  * Positions rise in every call the engine makes, so each lookup gallops from the previous answer: the
@@ -732,6 +733,109 @@ done:
     return result;
 }
 
+/* -- word flags of a block, at indexing -------------------------------------------------------------- */
+
+/* Han ranges, a sequence of at most 8 (first, last) code point pairs, into `han`; their number, or -1. */
+static Py_ssize_t take_ranges(PyObject *ranges, long *han) {
+    Py_ssize_t count = PySequence_Size(ranges);
+    if (count < 0) return -1;
+    if (count > 8) {
+        PyErr_SetString(PyExc_ValueError, "more than 8 Han ranges");
+        return -1;
+    }
+    for (Py_ssize_t r = 0; r < count; r++) {
+        PyObject *range = PySequence_GetItem(ranges, r);
+        if (range == NULL) return -1;
+        int parsed = PyArg_ParseTuple(range, "ll", &han[2 * r], &han[2 * r + 1]);
+        Py_DECREF(range);
+        if (!parsed) return -1;
+    }
+    return count;
+}
+
+/* Set `flag` in out[i] where text[i] is a word character: str.isalnum() (what a regex's [^\W_] takes) or
+ * in one of the Han ranges. */
+static void mark_word_characters(uint8_t *out, PyObject *text, const long *han, Py_ssize_t ranges, uint8_t flag) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        int word = Py_UNICODE_ISALNUM(ch);
+        for (Py_ssize_t r = 0; r < ranges && !word; r++) word = (long)ch >= han[2 * r] && (long)ch <= han[2 * r + 1];
+        if (word) out[i] |= flag;
+    }
+}
+
+/* word_characters(text, han, word) -> bytes: one byte per offset 0…len(text), `word` where the character
+ * is a word character (mark_word_characters). */
+static PyObject *word_characters(PyObject *self, PyObject *args) {
+    PyObject *text, *han_ranges;
+    int word_flag;
+    long han[16];
+    if (!PyArg_ParseTuple(args, "UOi", &text, &han_ranges, &word_flag)) return NULL;
+    Py_ssize_t ranges = take_ranges(han_ranges, han), length = PyUnicode_GET_LENGTH(text);
+    if (ranges < 0) return NULL;
+    PyObject *result = PyBytes_FromStringAndSize(NULL, length + 1);
+    if (result == NULL) return NULL;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
+    memset(out, 0, length + 1);
+    mark_word_characters(out, text, han, ranges, (uint8_t)word_flag);
+    return result;
+}
+
+/* word_flags(own, lookahead, pieces, han, boundary, word) -> bytes: one byte per offset
+ * 0…len(own + lookahead). `pieces` is jieba's cut of `own` (every piece, whitespace too, in order):
+ * `boundary` is set where a piece starts, except a whitespace piece first in the text or after another
+ * whitespace piece (no word ends there), and at len(own); `word` where the character is a word
+ * character (mark_word_characters). */
+static PyObject *word_flags(PyObject *self, PyObject *args) {
+    PyObject *own, *lookahead, *pieces, *han_ranges;
+    int boundary_flag, word_flag;
+    long han[16];
+    if (!PyArg_ParseTuple(args, "UUO!Oii", &own, &lookahead, &PyList_Type, &pieces, &han_ranges, &boundary_flag,
+                          &word_flag))
+        return NULL;
+    Py_ssize_t ranges = take_ranges(han_ranges, han);
+    if (ranges < 0) return NULL;
+    Py_ssize_t own_length = PyUnicode_GET_LENGTH(own), ahead = PyUnicode_GET_LENGTH(lookahead);
+    PyObject *result = PyBytes_FromStringAndSize(NULL, own_length + ahead + 1);
+    if (result == NULL) return NULL;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
+    memset(out, 0, own_length + ahead + 1);
+    Py_ssize_t at = 0;
+    int after_space = 1; /* the text's start counts as after whitespace */
+    for (Py_ssize_t p = 0; p < PyList_GET_SIZE(pieces); p++) {
+        PyObject *piece = PyList_GET_ITEM(pieces, p);
+        if (!PyUnicode_Check(piece)) {
+            PyErr_SetString(PyExc_TypeError, "word_flags: a piece is not a str");
+            goto fail;
+        }
+        Py_ssize_t length = PyUnicode_GET_LENGTH(piece);
+        int kind = PyUnicode_KIND(piece), space = length > 0;
+        const void *data = PyUnicode_DATA(piece);
+        for (Py_ssize_t i = 0; i < length && space; i++) space = Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i));
+        if (length > own_length - at) {
+            PyErr_SetString(PyExc_ValueError, "word_flags: the pieces are longer than the text");
+            goto fail;
+        }
+        if (length > 0 && !(space && after_space)) out[at] |= (uint8_t)boundary_flag;
+        after_space = space;
+        at += length;
+    }
+    if (at != own_length) {
+        PyErr_SetString(PyExc_ValueError, "word_flags: the pieces are shorter than the text");
+        goto fail;
+    }
+    out[own_length] |= (uint8_t)boundary_flag;
+    mark_word_characters(out, own, han, ranges, (uint8_t)word_flag);
+    mark_word_characters(out + own_length, lookahead, han, ranges, (uint8_t)word_flag);
+    return result;
+fail:
+    Py_DECREF(result);
+    return NULL;
+}
+
 /* -- the module ---------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -753,6 +857,8 @@ static PyMethodDef methods[] = {
     {"map_codes", map_codes, METH_VARARGS, "map_codes(codes, table, out) -> None"},
     {"windows", windows, METH_VARARGS,
      "windows(flags, length, starts, ends, count, boundary, word, out_start, out_end) -> written"},
+    {"word_flags", word_flags, METH_VARARGS, "word_flags(own, lookahead, pieces, han, boundary, word) -> bytes"},
+    {"word_characters", word_characters, METH_VARARGS, "word_characters(text, han, word) -> bytes"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -16,7 +16,6 @@ segment.py, so a term is found as a substring.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 from collections import Counter
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from operator import itemgetter
 
+from . import _kernels as kernels
 from .normalize import HAN_RANGES
 
 
@@ -112,42 +112,25 @@ WORD_CHAR = 2  # the character at this offset is a letter, digit (str.isalnum) o
 
 def word_flags(own: str, lookahead: str = "", words: Words | None = None) -> bytes:
     """One byte per offset 0…len(own + lookahead): BOUNDARY where a jieba word of `own` starts or ends
-    (always at len(own)), WORD_CHAR where the character is a word character."""
+    (always at len(own)), WORD_CHAR where the character is a word character (word_characters).
+
+    A word ends where the next piece starts; a whitespace piece first in the text or after another
+    whitespace piece starts no word and ends none, so its start is not marked. One pass in C over the
+    pieces and the characters (_kernels.word_flags); tests/test_analysis.py checks it word by word.
+    """
     words = cut(own) if words is None else words
-    # Every piece's start is marked (joined in C), then the whitespace pieces' starts that no word ends
-    # at are cleared: those first in the text or after other whitespace.
-    marks = bytearray(b"".join(map(_start_mark, map(len, words.pieces))))
-    pieces, ends = words.pieces, words.ends
-    for found in _WHITESPACE.finditer(own):
-        index = bisect.bisect_right(ends, found.start())
-        if pieces[index].isspace() and (index == 0 or pieces[index - 1].isspace()):
-            marks[ends[index] - len(pieces[index])] = 0
-    marks += bytes((BOUNDARY,)) + bytes(len(lookahead))
-    characters = word_characters(own + lookahead)
-    joined = int.from_bytes(marks, "little") | int.from_bytes(characters, "little")
-    return joined.to_bytes(len(characters), "little")
-
-
-@functools.cache
-def _start_mark(length: int) -> bytes:
-    """A piece of `length` characters: BOUNDARY at its start."""
-    return bytes((BOUNDARY,)) + bytes(length - 1) if length else b""
-
-
-_WHITESPACE = re.compile(r"\s")
+    return kernels.word_flags(own, lookahead, words.pieces, HAN_RANGES, BOUNDARY, WORD_CHAR)
 
 
 def word_characters(text: str) -> bytes:
-    """One byte per offset 0…len(text): WORD_CHAR where the character is a letter, digit or Han, else 0."""
-    # Two passes of the regex engine mark the word characters (a Python loop per character is slower).
-    marks = _OTHER_THAN_MARK.sub("\0", _WORD_CHARACTER.sub(chr(WORD_CHAR), text))
-    return marks.encode("latin-1") + b"\0"
+    """One byte per offset 0…len(text): WORD_CHAR where the character is a letter, digit or Han (what
+    str.isalnum() takes, and HAN_RANGES), else 0. In C (_kernels.word_characters)."""
+    return kernels.word_characters(text, HAN_RANGES, WORD_CHAR)
 
 
 # What str.isalnum() accepts, and every Han code point: this Python's Unicode database may predate an
 # extension (3.11 knows none of H, I or J) and call its characters unassigned, where jieba counts them Han.
 _WORD_CHARACTER = re.compile(f"[{_HAN_CLASS}]|[^\\W_]")
-_OTHER_THAN_MARK = re.compile(f"[^{chr(WORD_CHAR)}]")
 
 
 def is_collocate(word: str) -> bool:
