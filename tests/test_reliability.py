@@ -256,6 +256,36 @@ def test_a_damaged_index_says_so(small_index, seeds_dir, damage):
     assert run("search", "临时党支部", "-c", "--index", small_index).exit_code == 0
 
 
+def part_files(index_dir: str) -> list[str]:
+    return sorted(name for name in os.listdir(index_dir) if ".seg" in name)
+
+
+def test_a_part_that_cannot_be_written_keeps_the_previous_index(small_index, seeds_dir, monkeypatch):
+    """Parts are written in a background thread while the next one fills; a write that fails there still
+    ends the run with one line and exit 2, and leaves the index as it was, without the parts written."""
+    from corpus_search import segment
+
+    before = run("search", "党员", "-c", "--index", small_index).stdout
+    parts_before = part_files(small_index)
+    write_part, calls = segment.write_part, []
+
+    def fail_the_second(path, *args):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+        write_part(path, *args)
+
+    monkeypatch.setattr(segment, "PART_CHARS", 2000)
+    monkeypatch.setattr(segment, "write_part", fail_the_second)
+    result = run("index", str(seeds_dir), "--index", small_index, "--rebuild")
+    monkeypatch.undo()
+    assert len(calls) == 2  # no part was started after the failure was seen
+    assert result.exit_code == 2
+    assert result.stderr == f"cs: cannot write the index at {small_index}: {os.strerror(errno.ENOSPC)}\n"
+    assert part_files(small_index) == parts_before  # Whoosh's cancelled segment files go at the next commit
+    assert run("search", "党员", "-c", "--index", small_index).stdout == before
+
+
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
 def test_a_full_or_read_only_disk_keeps_the_previous_index(small_index, tmp_path, monkeypatch, code):
     before = run("search", "党员", "-c", "--index", small_index).stdout

@@ -47,12 +47,16 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import _kernels as kernels
 from .analysis import BOUNDARY, encode_word_counts, read_word_counts
 from .loader import LOOKAHEAD
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 SEPARATOR = 0x110000  # one past the last code point: ends each file (or record) in a part
 PART_CHARS = 1 << 24  # characters; a run of blocks is cut into parts of about this size (bounded memory)
@@ -97,7 +101,9 @@ class BlockPiece:
 @dataclass(slots=True)
 class PartBuilder:
     """Collects the blocks of one new Whoosh segment, in document order, and writes them as parts, each
-    as soon as it is full, so memory holds one part at most."""
+    as soon as it is full. A full part is written in a background thread while the next one fills, so the
+    workers analysing files never wait for a suffix array to be sorted; one part is written at a time,
+    so memory holds two parts at most."""
 
     index_dir: str
     segment_id: str
@@ -105,6 +111,8 @@ class PartBuilder:
     pending_chars: int = 0
     next_doc: int = 0
     written: list[str] = field(default_factory=list)
+    writing: Future | None = None  # the part being written, in `writer`'s thread
+    writer: ThreadPoolExecutor | None = None
 
     def add(self, piece: BlockPiece) -> None:
         """Add the next block (the next Whoosh document), closing the part before it once that is full:
@@ -118,22 +126,44 @@ class PartBuilder:
         self.next_doc += 1
 
     def finish(self) -> list[str]:
-        """Write what is left; the names of every part file written."""
+        """Write what is left and wait until every part is written; the names of the part files."""
         if self.pending:
             self._write(continues=False)
+        self._wait()
         return self.written
 
     def discard(self) -> None:
-        """Delete the parts written so far: the commit they were for did not happen."""
+        """Delete the parts written so far (once the one being written is done): the commit they were
+        for did not happen."""
+        with contextlib.suppress(Exception):
+            self._wait()
         for name in self.written:
             _remove(os.path.join(self.index_dir, name))
         self.written = []
 
     def _write(self, continues: bool) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         name = f"cs-{self.segment_id}-{len(self.written)}{_SUFFIX}"
-        write_part(os.path.join(self.index_dir, name), *encode_part(self.pending, continues))
+        blocks, self.pending, self.pending_chars = self.pending, [], 0
+        self._wait()
+        self.writer = self.writer or ThreadPoolExecutor(1, thread_name_prefix="cs-part")
+        self.writing = self.writer.submit(_encode_and_write, os.path.join(self.index_dir, name), blocks, continues)
         self.written.append(name)
-        self.pending, self.pending_chars = [], 0
+
+    def _wait(self) -> None:
+        """Wait for the part being written (its error is raised here), and end the thread."""
+        writing, writer, self.writing, self.writer = self.writing, self.writer, None, None
+        try:
+            if writing is not None:
+                writing.result()
+        finally:
+            if writer is not None:
+                writer.shutdown()
+
+
+def _encode_and_write(path: str, blocks: list[tuple[int, BlockPiece]], continues: bool) -> None:
+    write_part(path, *encode_part(blocks, continues))
 
 
 def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[list[str], dict[str, np.ndarray]]:
