@@ -99,6 +99,7 @@ def test_no_hit_exits_1_with_nothing_on_stdout(seeds_cli_index):
             "cs: no such file or directory: /nonexistent/dir\n",
         ),
         (["search", "临时", "--limit", "-1"], None),
+        (["collocates", "临时", "--window", "51"], None),
         (["search"], None),
     ],
 )

@@ -25,6 +25,10 @@ EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 DEFAULT_LIMIT = 20
+# Words each side that collocates look at, at most: a window of 50 already spans a paragraph or two, and
+# the work grows with window × occurrences (`collocates 的 --window 100000` ran for 7 minutes to list
+# nothing, every word of each block having become expected).
+MAX_WINDOW = 50
 
 index_option = click.option(
     "--index",
@@ -536,7 +540,9 @@ def plot(field: str, width: int, **query) -> int:
 
 
 @query_command
-@click.option("--window", default=5, show_default=True, type=click.IntRange(min=1), help="Words each side.")
+@click.option(
+    "--window", default=5, show_default=True, type=click.IntRange(min=1, max=MAX_WINDOW), help="Words each side."
+)
 @click.option(
     "--min-count", default=3, show_default=True, type=click.IntRange(min=1), help="Fewest times seen in the windows."
 )
