@@ -7,11 +7,13 @@
 The 16× corpus is 16 copies of ../shared/corpus in separate folders (copy-00 … copy-15), so every file
 has a different path, as in a corpus that is really that big. For each engine and size it measures:
 
-- the index build (wall time, peak RSS of `cs index` and its workers, size on disk);
+- the index build (wall time, peak RSS of `cs index` and its workers, size on disk), against jieba's cut
+  of the same files in 2 processes (bench/run.py's floor, measured once per size before the builds);
 - warm queries through the Python API, opening the index on each call as a script would
   (`Searcher(index).run(q)`, the exact total, the best 20 hits built): median and p95 over the queries;
-- `count` (API, one term), `kwic 宝玉 --sort left` and `collocates 不知` (the CLI, end to end, the
-  engines taking turns run by run once every index is built);
+- `count` (API, one term), `kwic 宝玉 --sort left` and `collocates 不知` (the CLI, end to end);
+- the warm queries, `count`, `kwic` and `collocates` with the engines taking turns run by run once every
+  index of the size is built, so that this machine's drift in speed falls on all of them alike;
 - a no-op `cs index` and one line appended to the biggest file, against indexing that file alone;
 - `rg -c -F` over the raw files for the single-term queries, where ripgrep is installed.
 
@@ -136,20 +138,11 @@ def index_path(work: Path, label: str, copies: int) -> Path:
     return work / f"index-{label}-{copies}x"
 
 
-def measure(label: str, python: str, corpus: Path, copies: int, work: Path, runs: int) -> dict:
+def measure(label: str, python: str, corpus: Path, copies: int, work: Path) -> dict:
+    """The build of one engine's index, a no-op run over it and, at 1×, one appended line."""
     index_dir = index_path(work, label, copies)
     figures: dict = {"build": index_run(python, corpus, index_dir)}
     print(f"  {label} {copies}×: indexed in {figures['build']['seconds']:.1f} s", file=sys.stderr)
-    for key, mode in (("queries", "kept"), ("fresh", "fresh")):
-        warm = subprocess.run(
-            [python, "-c", WARM_CODE, str(index_dir), str(runs), json.dumps(QUERIES, ensure_ascii=False), mode],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        figures[key] = json.loads(warm.stdout)
-    count = subprocess.run(
-        [python, "-c", COUNT_CODE, str(index_dir), str(runs), "宝玉"], capture_output=True, text=True, check=True
-    )
-    figures["count"] = json.loads(count.stdout)
     noop = [
         wall([cs(python), "index", str(corpus), "--index", str(index_dir), "--glob", "*.txt", "-q"])[0]
         for _ in range(2)
@@ -158,6 +151,39 @@ def measure(label: str, python: str, corpus: Path, copies: int, work: Path, runs
     if copies == 1:
         figures["append"] = appended(python, corpus, work / f"append-{label}")
     return figures
+
+
+def warm(engines: dict[str, str], work: Path, copies: int, runs: int) -> dict[str, dict]:
+    """Warm queries (index kept, and opened afresh) and `count`, the engines taking turns: each of the
+    `runs` rounds starts one child per engine and mode, which answers every query once untimed, then once
+    timed."""
+    figures: dict[str, dict] = {label: {"queries": {}, "fresh": {}, "count": {"seconds": []}} for label in engines}
+    for _ in range(runs):
+        for label, python in engines.items():
+            index_dir = str(index_path(work, label, copies))
+            for key, mode in (("queries", "kept"), ("fresh", "fresh")):
+                answer = subprocess.run(
+                    [python, "-c", WARM_CODE, index_dir, "1", json.dumps(QUERIES, ensure_ascii=False), mode],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                for query, found in json.loads(answer.stdout).items():
+                    known = figures[label][key].setdefault(query, {"seconds": [], "total": found["total"]})
+                    known["seconds"] += found["seconds"]
+            answer = subprocess.run(
+                [python, "-c", COUNT_CODE, index_dir, "1", "宝玉"], capture_output=True, text=True, check=True
+            )
+            found = json.loads(answer.stdout)
+            figures[label]["count"]["seconds"] += found["seconds"]
+            figures[label]["count"]["occurrences"] = found["occurrences"]
+    return figures
+
+
+def jieba_floor(python: str, corpus: Path) -> float:
+    """Seconds for jieba to cut every *.txt file of the corpus in 2 processes, dictionary loaded before the
+    clock starts (bench/run.py's floor, run in `python`)."""
+    command = [python, str(ROOT / "bench" / "run.py"), "--child", "jieba", str(corpus), "2"]
+    answer = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(answer.stdout.strip().splitlines()[-1])["seconds"]
 
 
 COMMANDS = {"kwic": ["kwic", "宝玉", "--sort", "left"], "collocates": ["collocates", "不知"]}
@@ -228,12 +254,13 @@ def rg_counts(corpus: Path) -> dict[str, float]:
     return times
 
 
-def report(results: dict, rg: dict, fts5: dict, copies: list[int], runs: int) -> str:
+def report(results: dict, rg: dict, fts5: dict, floors: dict[int, float], copies: list[int], runs: int) -> str:
     labels = list(results)
     lines = [ENGINE_BEGIN, "## Engine (`python bench/engine.py`)", ""]
     lines.append(
-        f"One run on this machine ({os.cpu_count()} cores), {runs} warm runs per query after one untimed; "
-        "each call opens the index, runs the query, takes the exact total and builds the best 20 hits. An "
+        f"One run on this machine ({os.cpu_count()} cores). Warm queries: {runs} rounds, the engines taking "
+        "turns; in each, a new process per engine answers every query once untimed, then once timed. "
+        "Each call opens the index, runs the query, takes the exact total and builds the best 20 hits. An "
         "engine that keeps an open index between the Searchers of a process while its files are unchanged "
         "(handles.py) is measured both ways: as a script gets it, and told to open the index afresh each call."
     )
@@ -245,6 +272,11 @@ def report(results: dict, rg: dict, fts5: dict, copies: list[int], runs: int) ->
         rows.append([name] + [value(results[label][n]) for label in labels for n in copies])
 
     row("index build", lambda f: f"{f['build']['seconds']:.1f} s")
+    if floors:
+        rows.append(
+            ["… throughput ÷ jieba's in 2 processes"]
+            + [f"{floors[n] / results[label][n]['build']['seconds']:.2f}×" for label in labels for n in copies]
+        )
     row("peak RSS of the build", lambda f: f"{f['build']['peak'] / 2**20:.0f} MiB")
     row("index size", lambda f: f"{f['build']['bytes'] / 1e6:.0f} MB")
     all_times = lambda f: [median(q["seconds"]) for q in f["queries"].values()]  # noqa: E731
@@ -272,7 +304,7 @@ def report(results: dict, rg: dict, fts5: dict, copies: list[int], runs: int) ->
             f"built in {fts5['seconds']:.0f} s."
         )
     lines += ["", "### The issue's goals (the last engine above)", ""]
-    lines += table(["goal", "measured", "met?"], goal_rows(results[labels[-1]], rg, fts5, copies))
+    lines += table(["goal", "measured", "met?"], goal_rows(results[labels[-1]], rg, fts5, floors, copies))
     notes = Path(__file__).with_name("engine-notes.md")
     if notes.exists():
         lines += ["", notes.read_text(encoding="utf-8").strip()]
@@ -295,7 +327,7 @@ def report(results: dict, rg: dict, fts5: dict, copies: list[int], runs: int) ->
     return "\n".join(lines) + "\n"
 
 
-def goal_rows(figures: dict, rg: dict, fts5: dict, copies: list[int]) -> list[list[str]]:
+def goal_rows(figures: dict, rg: dict, fts5: dict, floors: dict[int, float], copies: list[int]) -> list[list[str]]:
     """Each goal of the issue that this script measures, the figure, and whether it is met."""
     rows = []
 
@@ -330,6 +362,9 @@ def goal_rows(figures: dict, rg: dict, fts5: dict, copies: list[int]) -> list[li
         if n in figures:
             value = figures[n]["collocates"]["seconds"]
             goal(f"`collocates 不知` ≤ {limit:g} s at {n}×", f"{value:.2f} s", value <= limit)
+    for n in sorted(floors):
+        ratio = floors[n] / figures[n]["build"]["seconds"]
+        goal(f"index throughput at {n}× ≥ 0.8× jieba's in 2 processes", f"{ratio:.2f}×", ratio >= 0.8)
     peak = figures[large]["build"]["peak"]
     goal(f"peak RSS of the build ≤ 1 GiB at {large}×", f"{peak / 2**20:.0f} MiB", peak <= 2**30)
     if fts5 and 1 in figures:
@@ -381,7 +416,8 @@ def main() -> None:
         results = {label: {int(n): f for n, f in sizes.items()} for label, sizes in saved["results"].items()}
         copies = sorted({n for sizes in results.values() for n in sizes})
         runs = len(next(iter(next(iter(results.values())).values()))["count"]["seconds"])
-        section = report(results, saved["rg"], saved.get("fts5", {}), copies, runs)
+        floors = {int(n): seconds for n, seconds in saved.get("floors", {}).items()}
+        section = report(results, saved["rg"], saved.get("fts5", {}), floors, copies, runs)
         write_section(section, args.out)
         print(section)
         return
@@ -390,11 +426,15 @@ def main() -> None:
     results: dict = {label: {} for label in engines}
     with tempfile.TemporaryDirectory(prefix="cs-engine-bench-") as temporary:
         work = Path(temporary)
-        rg, fts5 = {}, {}
+        rg, fts5, floors = {}, {}, {}
         for n in copies:
             corpus = make_corpus(args.corpus, n, work)
+            floors[n] = jieba_floor(next(iter(engines.values())), corpus)
+            print(f"  jieba in 2 processes, {n}×: {floors[n]:.1f} s", file=sys.stderr)
             for label, python in engines.items():
-                results[label][n] = measure(label, python, corpus, n, work, args.runs)
+                results[label][n] = measure(label, python, corpus, n, work)
+            for label, figures in warm(engines, work, n, args.runs).items():
+                results[label][n].update(figures)
             for label, figures in commands(engines, work, n, args.runs).items():
                 results[label][n].update(figures)
             if n == 1:
@@ -402,8 +442,9 @@ def main() -> None:
             if n == copies[-1]:
                 rg = rg_counts(corpus)
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "rg": rg, "fts5": fts5}, ensure_ascii=False, indent=1))
-    section = report(results, rg, fts5, copies, args.runs)
+        saved = {"results": results, "rg": rg, "fts5": fts5, "floors": floors}
+        args.json.write_text(json.dumps(saved, ensure_ascii=False, indent=1))
+    section = report(results, rg, fts5, floors, copies, args.runs)
     write_section(section, args.out)
     print(section)
 

@@ -662,9 +662,9 @@ def index_rows(figures: Figures) -> list[Row]:
             "cs index: throughput vs jieba floor",
             cs_rate,
             rate_text,
-            ("jieba 1 process × 2", jieba_rate * 2),
-            "≥ 0.5×",
-            ratio_at_least(0.5),
+            ("jieba in 2 processes", chars / figures.jieba_2_seconds),
+            "≥ 0.8×",
+            ratio_at_least(0.8),
         ),
         row(
             "cs index: size",
