@@ -35,6 +35,9 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
   its blocks, summed, so that corpus frequencies for collocates cost one table per part rather than one
   per block (the per-block counts stay in Whoosh's `words` column, for the blocks a path filter or a
   deletion leaves out).
+
+(About 410 lines: it owns the part format, so writing a part (the builder that fills parts and writes
+them in the background, and the encoder) stays beside reading one.)
 """
 
 from __future__ import annotations
