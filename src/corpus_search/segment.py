@@ -59,7 +59,7 @@ from .analysis import BOUNDARY, encode_word_counts, read_word_counts
 from .loader import LOOKAHEAD
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Future
 
 SEPARATOR = 0x110000  # one past the last code point: ends each file (or record) in a part
 PART_CHARS = 1 << 24  # characters; a run of blocks is cut into parts of about this size (bounded memory)
@@ -114,8 +114,7 @@ class PartBuilder:
     pending_chars: int = 0
     next_doc: int = 0
     written: list[str] = field(default_factory=list)
-    writing: Future | None = None  # the part being written, in `writer`'s thread
-    writer: ThreadPoolExecutor | None = None
+    writing: Future | None = None  # the part being written, in a thread of its own
 
     def add(self, piece: BlockPiece) -> None:
         """Add the next block (the next Whoosh document), closing the part before it once that is full:
@@ -150,19 +149,16 @@ class PartBuilder:
         name = f"cs-{self.segment_id}-{len(self.written)}{_SUFFIX}"
         blocks, self.pending, self.pending_chars = self.pending, [], 0
         self._wait()
-        self.writer = self.writer or ThreadPoolExecutor(1, thread_name_prefix="cs-part")
-        self.writing = self.writer.submit(_encode_and_write, os.path.join(self.index_dir, name), blocks, continues)
+        writer = ThreadPoolExecutor(1, thread_name_prefix="cs-part")
+        self.writing = writer.submit(_encode_and_write, os.path.join(self.index_dir, name), blocks, continues)
+        writer.shutdown(wait=False)  # its thread ends once this part is written
         self.written.append(name)
 
     def _wait(self) -> None:
-        """Wait for the part being written (its error is raised here), and end the thread."""
-        writing, writer, self.writing, self.writer = self.writing, self.writer, None, None
-        try:
-            if writing is not None:
-                writing.result()
-        finally:
-            if writer is not None:
-                writer.shutdown()
+        """Wait for the part being written; its error is raised here."""
+        writing, self.writing = self.writing, None
+        if writing is not None:
+            writing.result()
 
 
 def _encode_and_write(path: str, blocks: list[tuple[int, BlockPiece]], continues: bool) -> None:
@@ -220,7 +216,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     points[np.asarray(separators, dtype=np.int64)] = SEPARATOR
     alphabet, codes = _dense_codes(points)
     # divsufsort is a foreign call that releases the GIL (ctypes), so it sorts on one core while this
-    # thread sums the blocks' word counts on the other: at the end of a build nothing else is running.
+    # thread sums the blocks' word counts on the other (at the end of a build, nothing else runs).
     with ThreadPoolExecutor(1) as sorter:
         sorting = sorter.submit(divsufsort, codes) if len(codes) else None
         words: Counter[str] = Counter()
