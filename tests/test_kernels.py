@@ -12,7 +12,7 @@ from corpus_search import _kernels as kernels
 from corpus_search.analysis import BOUNDARY, WORD_CHAR
 from corpus_search.matching import _pairs_by_passage, _shortest_in_arrays, pairs_in_passages, shortest_matches
 from corpus_search.query import Near, Term
-from corpus_search.reader import Located, rising
+from corpus_search.reader import Located, common, rising, without
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -42,6 +42,16 @@ def test_rising_is_searchsorted_whether_or_not_the_keys_rise(values, keys, right
     keys = np.asarray(sorted(keys) if rise else keys, dtype=np.int64)
     side = "right" if right else "left"
     assert rising(values, keys, right).tolist() == np.searchsorted(values, keys, side=side).tolist()
+
+
+@SETTINGS
+@given(st.sets(st.integers(-5, 60), max_size=40), st.sets(st.integers(-5, 60), max_size=40))
+def test_common_and_without_are_numpys_set_operations(first, second):
+    first = np.asarray(sorted(first), dtype=np.int64)
+    second = np.asarray(sorted(second), dtype=np.int64)
+    assert common(first, second).tolist() == np.intersect1d(first, second).tolist()
+    assert common(second, first).tolist() == np.intersect1d(first, second).tolist()
+    assert without(first, second).tolist() == np.setdiff1d(first, second).tolist()
 
 
 def _place_oracle(starts, ends, block_start, block_end, live, passage_start, flags):

@@ -18,7 +18,7 @@ import numpy as np
 from . import _kernels as kernels
 from .analysis import WORD_CHAR
 from .query import Near, Term
-from .reader import IndexReader, Located, concatenated, in_sorted, skip_punctuation, spelled_in_part
+from .reader import IndexReader, Located, common, concatenated, in_sorted, skip_punctuation, spelled_in_part
 from .variants import fold, fold_table
 
 Span = tuple[int, int]  # [start, end) offsets
@@ -188,11 +188,11 @@ def pairs_in_passages(left: Located, right: Located, near: Near, between: Betwee
 
 
 def _pairs_by_passage(left: Located, right: Located, near: Near, between: Between) -> Pairs:
-    common = np.intersect1d(left.passage, right.passage)
-    if not len(common):
+    shared = common(left.passages(), right.passages())
+    if not len(shared):
         return {}
-    left = left.where(in_sorted(left.passage, common))
-    right = right.where(in_sorted(right.passage, common))
+    left = left.where(in_sorted(left.passage, shared))
+    right = right.where(in_sorted(right.passage, shared))
     by_passage: dict[int, tuple[list[Span], list[Span]]] = {}
     for side, located in enumerate((left, right)):
         for passage, start, end in zip(

@@ -123,6 +123,19 @@ def in_sorted(values: np.ndarray, members: np.ndarray) -> np.ndarray:
     return members[at] == values
 
 
+def common(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The values in both sorted unique arrays, rising: the shorter one's, each looked up in the other
+    (in_sorted; np.intersect1d sorts the two together)."""
+    shorter, longer = (first, second) if len(first) <= len(second) else (second, first)
+    return shorter[in_sorted(shorter, longer)]
+
+
+def without(values: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """The values of a sorted unique array that are not in the sorted `dropped` (np.setdiff1d, without
+    its sort of both)."""
+    return values[~in_sorted(values, dropped)]
+
+
 def by_part(values: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int, int]]:
     """(part number, low, high) of each part's run of rising global `values` (positions or passage
     ids), given where each part begins (`offsets`, one more than the parts)."""

@@ -43,7 +43,7 @@ from .metadata import Condition, Metadata, document_filter, parse_condition
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
 from .ranking import BM25, Statistics, contenders, in_passages, rank_order
-from .reader import Layout, Located, in_sorted, sorted_unique
+from .reader import Layout, Located, common, in_sorted, sorted_unique, without
 from .shards import read_metadata
 from .store import DEFAULT_INDEX
 
@@ -281,18 +281,18 @@ class Searcher:
             found = [self.evaluate(child, options) for child in node.children]
             return sorted_unique(np.sort(np.concatenate(found)))
         if isinstance(node, Not):
-            return np.setdiff1d(self.reader.all_passages(), self.evaluate(node.child, options), assume_unique=True)
+            return without(self.reader.all_passages(), self.evaluate(node.child, options))
         wanted = [child for child in node.children if not isinstance(child, Not)]
         unwanted = [child.child for child in node.children if isinstance(child, Not)]
         passages = self.evaluate(wanted[0], options) if wanted else self.reader.all_passages()
         for child in wanted[1:]:
             if not len(passages):
                 break
-            passages = np.intersect1d(passages, self.evaluate(child, options), assume_unique=True)
+            passages = common(passages, self.evaluate(child, options))
         for child in unwanted:
             if not len(passages):
                 break
-            passages = np.setdiff1d(passages, self.evaluate(child, options), assume_unique=True)
+            passages = without(passages, self.evaluate(child, options))
         return passages
 
     def run(
