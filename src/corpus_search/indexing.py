@@ -364,8 +364,7 @@ def _write(ix, plan: _Plan, report: IndexReport, reading: Reading, pool: Process
             known[source.real_path] |= {"fields": result.fields} if result.fields else {}
             known[source.real_path] |= {"records": result.records} if result.records else {}
         if report.unreadable == report.files:
-            writer.cancel()
-            parts.discard()
+            _cancel(ix, writer, parts)
             return
         wanted_dict = plan.dictionary.data if plan.dictionary else None
         dict_changes = wanted_dict != plan.stored_dict
@@ -380,8 +379,7 @@ def _write(ix, plan: _Plan, report: IndexReport, reading: Reading, pool: Process
                 store.store_dict(plan.index_dir, plan.stored_dict)
             raise
     except BaseException:
-        writer.cancel()
-        parts.discard()
+        _cancel(ix, writer, parts)
         raise
     remove_unused(plan.index_dir, store.segment_ids(plan.index_dir))
     manifest["roots"] = plan.roots
@@ -395,6 +393,17 @@ def _write(ix, plan: _Plan, report: IndexReport, reading: Reading, pool: Process
     else:
         manifest.pop("user_dict", None)
     store.save_manifest(plan.index_dir, manifest)
+
+
+def _cancel(ix, writer, parts: PartBuilder) -> None:
+    """Drop what a run that does not commit wrote: its Whoosh segment's files and its parts."""
+    try:
+        writer.cancel()  # releases the write lock
+        with store.write_lock(ix) as taken:
+            if taken:  # else another writer took it at once, and its commit deletes them
+                store.drop_unlisted(ix)
+    finally:
+        parts.discard()
 
 
 MAX_SEGMENTS = 8  # past this many, an update merges every segment but the biggest into its new one
@@ -444,12 +453,20 @@ def _replace_with_empty_index(index_dir: str) -> None:
 
 
 def _writer(ix):
-    from whoosh.index import LockError
-
+    """A Whoosh writer holding the index's write lock. The lock is taken here, not by the writer: a
+    writer that fails to start (no space for its first files) keeps the lock it took, and this process
+    could then never update the index again."""
+    lock = ix.lock("WRITELOCK")
+    if not lock.acquire(False):
+        raise CorpusSearchError(f"another cs index is updating {ix.storage.folder}; wait for it to finish")
     try:
-        return ix.writer(limitmb=256, compound=False)
-    except LockError:
-        raise CorpusSearchError(f"another cs index is updating {ix.storage.folder}; wait for it to finish") from None
+        writer = ix.writer(limitmb=256, compound=False, _lk=False)
+    except BaseException:
+        store.drop_unlisted(ix)
+        lock.release()
+        raise
+    writer.writelock = lock  # released by the writer's commit or cancel, as the lock it takes itself
+    return writer
 
 
 def _analyse_all(

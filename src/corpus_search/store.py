@@ -16,7 +16,9 @@ import contextlib
 import json
 import os
 import re
+import shutil
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -150,6 +152,35 @@ def segment_ids(index_dir: str) -> set[str]:
     """The ids of the Whoosh segments the index's table of contents names now."""
     with open_whoosh(index_dir).reader() as reader:
         return {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers() if leaf.segment() is not None}
+
+
+def drop_unlisted(ix) -> None:
+    """Delete what a Whoosh writer that never committed left in the index folder: the files of its
+    segment, which the table of contents does not list, and its temporary folder. Whoosh deletes them
+    only at a later commit (with index.clean_files, as here), so a run that failed for want of disk space
+    would not give it back. The caller holds the index's write lock: no writer is at work."""
+    from whoosh.index import TOC, clean_files
+
+    with contextlib.suppress(OSError):
+        toc = TOC.read(ix.storage, ix.indexname)
+        clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+    shutil.rmtree(os.path.join(ix.storage.folder, f"{ix.indexname}.tmp"), ignore_errors=True)  # Whoosh's name
+
+
+@contextlib.contextmanager
+def write_lock(ix) -> Iterator[bool]:
+    """The index's write lock (Whoosh's), taken without waiting: yields whether it was taken, and
+    releases it after."""
+    lock = ix.lock("WRITELOCK")
+    try:
+        taken = lock.acquire(False)
+    except OSError:  # the folder cannot be written at all
+        taken = False
+    try:
+        yield taken
+    finally:
+        if taken:
+            lock.release()
 
 
 def empty_manifest() -> dict:
