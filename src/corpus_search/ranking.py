@@ -47,14 +47,25 @@ class BM25:
         """The score of each passage (sorted unique ids) for the terms' occurrences counted per passage;
         `frequencies`: in how many passages of the collection each term occurs, when the tallies do not
         count all of them (they may count only the passages scored)."""
+        # Each array is computed in place, in the order the formulas read, so the scores are the same to
+        # the last bit as the formulas' own; a new array per step cost a third of the time at 16x.
         scores = np.zeros(len(passages))
-        norms = self.k1 * (1 - self.b + self.b * lengths / self.average_length)
+        norms = np.multiply(lengths, self.b, dtype=float)  # k1 * (1 - b + b * lengths / average_length)
+        norms /= self.average_length
+        norms += 1 - self.b
+        norms *= self.k1
         for number, tally in enumerate(terms):
-            weighted = tally.whole + self.inside_word_weight * (tally.count - tally.whole)
+            weighted = np.subtract(tally.count, tally.whole, dtype=float)  # whole + w * (count - whole)
+            weighted *= self.inside_word_weight
+            weighted += tally.whole
             document_frequency = frequencies[number] if frequencies else len(tally.passages)
             idf = math.log(1 + (self.total_passages - document_frequency + 0.5) / (document_frequency + 0.5))
             if len(tally.passages) == len(passages) and np.array_equal(tally.passages, passages):
-                scores += idf * weighted * (self.k1 + 1) / (weighted + norms)  # in every passage (one term)
+                term = np.multiply(weighted, idf)  # in every passage (one term): idf * weighted * (k1 + 1) / …
+                term *= self.k1 + 1
+                weighted += norms  # … / (weighted + norms)
+                term /= weighted
+                scores += term
                 continue
             frequency = in_passages(passages, tally.passages, weighted)
             present = frequency > 0
