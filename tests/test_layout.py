@@ -39,9 +39,21 @@ ALLOWED = {
     "query": {"normalize", "phrases", "errors"},
     "phrases": {"normalize", "variants"},  # a term's other spellings, normalised and folded
     "variants": {"codetable"},
-    "reader": {"analysis", "errors", "loader", "markup", "normalize", "segment", "shards", "store", "variants"},
+    "reader": {
+        "analysis",
+        "errors",
+        "loader",
+        "markup",
+        "normalize",
+        "parallel",
+        "segment",
+        "shards",
+        "store",
+        "variants",
+    },
+    "parallel": set(),  # the parts of an index searched side by side in threads
     "shards": {"errors", "indexing", "loader", "metadata", "store"},  # its catalog, building, opening
-    "matching": {"analysis", "query", "reader", "variants"},
+    "matching": {"analysis", "parallel", "query", "reader", "variants"},
     "ranking": {"reader"},
     "highlight": {"analysis", "loader", "markup", "matching", "model", "normalize", "query", "reader", "variants"},
     "handles": {"errors", "reader", "shards"},  # open readers kept per process while the index is unchanged

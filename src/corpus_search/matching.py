@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _kernels as kernels
 from .analysis import WORD_CHAR
+from .parallel import side_by_side
 from .query import Near, Term
 from .reader import IndexReader, Located, common, concatenated, in_sorted, skip_punctuation, spelled_in_part
 from .variants import fold, fold_table
@@ -117,12 +118,14 @@ def _with_alternatives(reader: IndexReader, term: Term, located: Located, ignore
 
 
 def _locate_pattern(reader: IndexReader, term: Term, exact_script: bool) -> Located:
-    """A pattern's shortest match from each start: literal parts from the suffix arrays, gaps from flags."""
-    found = []
-    for number, (part, _, _) in enumerate(reader.parts):
+    """A pattern's shortest match from each start: literal parts from the suffix arrays, gaps from flags;
+    the parts side by side when the literals occur often (parallel.side_by_side)."""
+
+    def in_part(number: int) -> tuple[int, np.ndarray, np.ndarray]:
+        part = reader.parts[number][0]
         per_part = [reader.part_starts(number, literal, exact_script) for literal in term.parts]
         if any(not len(starts) for starts in per_part):
-            continue
+            return number, _NONE, _NONE
         if len(term.parts) <= 2:
             starts, ends = _shortest_in_arrays(term, part.flags, per_part, len(part.codes))
         else:
@@ -130,8 +133,13 @@ def _locate_pattern(reader: IndexReader, term: Term, exact_script: bool) -> Loca
             spans = shortest_matches(term, part.flag_bytes, per_part[0].tolist(), later, len(part.codes))
             starts = np.asarray([start for start, _ in spans], dtype=np.int64)
             ends = np.asarray([end for _, end in spans], dtype=np.int64)
-        found.append((number, starts, ends))
-    return reader.placed(found)
+        return number, starts, ends
+
+    work = sum(reader.count(literal) for literal in term.parts)
+    return reader.placed(side_by_side(in_part, range(len(reader.parts)), work))
+
+
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def _shortest_in_arrays(

@@ -17,7 +17,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from .errors import CorpusSearchError
 from .loader import LOOKAHEAD
 from .markup import BlockMarkup, decode_block_markup
 from .normalize import is_punctuation
+from .parallel import cores, side_by_side, slices
 from .segment import SEPARATOR, Part
 from .shards import index_dirs
 from .store import open_index, open_parts
@@ -95,11 +96,33 @@ class Located:
         size = len(self)
         out = [np.empty(size, dtype=np.int64) for _ in range(4)]
         exact = None if exact is None else np.ascontiguousarray(exact, dtype=bool)
-        found = kernels.tally(np.ascontiguousarray(self.passage, dtype=np.int64), self.whole, exact, *out)
+        passage, whole = np.ascontiguousarray(self.passage, dtype=np.int64), self.whole
+        # Slices counted side by side (parallel.side_by_side), each cut where a passage's run begins.
+        cuts = sorted({int(np.searchsorted(passage, passage[low])) for low, _ in slices(size, cores())} | {size})
+        ranges = list(pairwise(cuts))
+
+        def count(index: int) -> int:
+            low, high = ranges[index]
+            marks = None if exact is None else exact[low:high]
+            return kernels.tally(passage[low:high], whole[low:high], marks, *(values[low:] for values in out))
+
+        found = close_gaps(out, cuts, side_by_side(count, range(len(ranges)), size))
         counted = Tally(*(values[:found] for values in out))
         if exact is None:
             self._tally.append(counted)
         return counted
+
+
+def close_gaps(arrays: Iterable[np.ndarray], firsts: Iterable[int], counts: Iterable[int]) -> int:
+    """Runs of results written side by side, `counts[i]` of them from `firsts[i]` (rising), moved down
+    to follow one another; how many there are in all."""
+    arrays, at = list(arrays), 0
+    for first, count in zip(firsts, counts, strict=False):
+        if count and first != at:
+            for values in arrays:
+                values[at : at + count] = values[first : first + count]
+        at += count
+    return at
 
 
 def run_starts(values: np.ndarray) -> np.ndarray:
@@ -197,11 +220,19 @@ class IndexReader:
         """Every occurrence of normalised `text` that starts in a live block, found folded; with
         `exact_script` only those spelled as `text`."""
         folded = fold(text)
-        found = [(number, _starts_in(part, text, folded, exact_script), None) for number, part in self._numbered()]
-        return self.placed(found, len(text))
+        ranges = [part.range_of(folded) for part, _, _ in self.parts]
 
-    def _numbered(self) -> Iterable[tuple[int, Part]]:
-        return ((number, part) for number, (part, _, _) in enumerate(self.parts))
+        def starts(number: int) -> np.ndarray:
+            return _starts_in(self.parts[number][0], text, folded, exact_script, ranges[number])
+
+        found = side_by_side(starts, range(len(self.parts)), sum(high - low for low, high in ranges))
+        return self.placed([(number, starts, None) for number, starts in enumerate(found)], len(text))
+
+    def count(self, text: str) -> int:
+        """How often normalised `text` occurs, found folded, in every part (live blocks or not, with
+        their lookahead): what finding it costs, from the suffix arrays' ranges alone."""
+        folded = fold(text)
+        return sum(high - low for low, high in (part.range_of(folded) for part, _, _ in self.parts))
 
     def spelled_as(self, located: Located, text: str, ignore_punct: bool = False) -> np.ndarray:
         """Which occurrences (of normalised `text`, found folded) are spelled as `text`."""
@@ -236,18 +267,20 @@ class IndexReader:
     def placed(self, found: list[tuple[int, np.ndarray, np.ndarray | None]], length: int = 0) -> Located:
         """Occurrences given part by part as (part number, rising starts, ends or None for start +
         `length`), placed in blocks and passages in one pass per part in C (_kernels.place), into one
-        set of arrays; starts outside a live block's own text are dropped."""
+        set of arrays; starts outside a live block's own text are dropped. Parts are placed side by
+        side (parallel.side_by_side), each from its own place in the arrays; the gaps its drops
+        leave are closed after."""
         total = sum(len(starts) for _, starts, _ in found)
-        start, end, block, passage = (np.empty(total, dtype=np.int64) for _ in range(4))
-        whole = np.empty(total, dtype=bool)
-        at = 0
-        for number, starts, ends in found:
+        arrays = (*(np.empty(total, dtype=np.int64) for _ in range(4)), np.empty(total, dtype=bool))
+        firsts = list(accumulate((len(starts) for _, starts, _ in found), initial=0))
+        tables = (self.position_offset, self.passage_offset, self.part_first_block)
+
+        def place(index: int) -> int:
+            number, starts, ends = found[index]
             if not len(starts):
-                continue
+                return 0
             part, _, live = self.parts[number]
-            tables = (self.position_offset, self.passage_offset, self.part_first_block)
-            offsets = tuple(int(table[number]) for table in tables)
-            at += kernels.place(
+            return kernels.place(
                 np.ascontiguousarray(starts),
                 None if ends is None else np.ascontiguousarray(ends, dtype=np.int64),
                 length,
@@ -257,15 +290,14 @@ class IndexReader:
                 part.passage_start,
                 part.flags,
                 BOUNDARY,
-                offsets,
-                start,
-                end,
-                block,
-                passage,
-                whole,
-                at,
+                tuple(int(table[number]) for table in tables),
+                *arrays,
+                firsts[index],
             )
-        return Located(start[:at], end[:at], passage[:at], block[:at], whole[:at])
+
+        at = close_gaps(arrays, firsts, side_by_side(place, range(len(found)), total))
+        start, end, block, passage, whole = (values[:at] for values in arrays)
+        return Located(start, end, passage, block, whole)
 
     def all_passages(self) -> np.ndarray:
         """The ids of every passage of a live block."""
@@ -479,10 +511,12 @@ class IndexReader:
         return +counts, total
 
 
-def _starts_in(part: Part, text: str, folded: str, exact_script: bool) -> np.ndarray:
-    """Where `text` starts in a part, found by its folded form; with `exact_script` only where it is
-    spelled as `text`."""
-    starts = part.find(folded)
+def _starts_in(
+    part: Part, text: str, folded: str, exact_script: bool, found: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Where `text` starts in a part, found by its folded form (`found`: its suffix array range, when
+    known); with `exact_script` only where it is spelled as `text`."""
+    starts = part.find(folded, found)
     return starts[spelled_in_part(part, starts, text)] if exact_script and len(starts) else starts
 
 

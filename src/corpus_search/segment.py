@@ -319,14 +319,17 @@ class Part:
             return None
         return found.tolist()
 
-    def find(self, folded: str) -> np.ndarray:
-        """Every position where `folded` starts, sorted (two binary searches on the suffix array, then
-        the range sorted)."""
-        pattern = self.encode(folded)
-        if pattern is None:
-            return np.zeros(0, dtype=self.sa.dtype)
-        low, high = self.span(pattern)
+    def find(self, folded: str, found: tuple[int, int] | None = None) -> np.ndarray:
+        """Every position where `folded` starts, sorted: its range of the suffix array (range_of, or
+        `found` when that is known) sorted."""
+        low, high = self.range_of(folded) if found is None else found
         return np.sort(self.sa[low:high])  # of the suffix array's type: int32 below 2**31 characters
+
+    def range_of(self, folded: str) -> tuple[int, int]:
+        """The range of the suffix array whose suffixes start with `folded` (empty when a character of
+        it is not in this part)."""
+        pattern = self.encode(folded)
+        return (0, 0) if pattern is None else self.span(pattern)
 
     def span(self, pattern: list[int]) -> tuple[int, int]:
         """The range of the suffix array whose suffixes start with the codes `pattern` (two binary
