@@ -58,6 +58,7 @@ def both_ways(monkeypatch, pool, index_dir: str, query: str, **options) -> tuple
     with monkeypatch.context() as patch:
         patch.setattr(parallel, "PARALLEL_MIN", 0)
         patch.setattr(parallel, "_pool", lambda: pool)
+        patch.setattr(parallel, "cores", lambda: 4)  # three helpers besides the calling thread
         side_by_side = answers(index_dir, query, **options)
     with monkeypatch.context() as patch:
         patch.setattr(parallel, "_pool", lambda: None)
@@ -143,3 +144,31 @@ def test_a_child_forked_after_a_search_makes_its_own_threads(many_parts, monkeyp
         child.kill()
     assert child.exitcode == 0
     assert queue.get(timeout=5) == total
+
+
+def test_side_by_side_keeps_the_order_and_raises_the_first_error(four_threads, monkeypatch):
+    monkeypatch.setattr(parallel, "_pool", lambda: four_threads)
+    monkeypatch.setattr(parallel, "cores", lambda: 4)
+    assert parallel.side_by_side(lambda item: item * item, list(range(50)), 1 << 20) == [n * n for n in range(50)]
+
+    def fails_at_seven(item: int) -> int:
+        if item == 7:
+            raise IndexError("place: a position outside the part")
+        return item
+
+    with pytest.raises(IndexError, match="outside the part"):
+        parallel.side_by_side(fails_at_seven, list(range(20)), 1 << 20)
+
+
+def test_the_calling_thread_does_the_work_when_no_helper_runs(monkeypatch):
+    """A machine whose other cores are busy: helper threads that never start take nothing, and the answer
+    does not wait for them."""
+    import threading
+
+    stalled = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(stalled.wait)  # the pool's only thread is taken
+        monkeypatch.setattr(parallel, "_pool", lambda: pool)
+        monkeypatch.setattr(parallel, "cores", lambda: 4)
+        assert parallel.side_by_side(lambda item: item + 1, list(range(10)), 1 << 20) == list(range(1, 11))
+        stalled.set()

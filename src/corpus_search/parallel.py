@@ -34,11 +34,42 @@ def slices(size: int, pieces: int) -> list[tuple[int, int]]:
 def side_by_side(function: Callable[[Item], Result], items: Sequence[Item], work: int) -> list[Result]:
     """`function` of each item (a part, or a slice of occurrences), in order: in threads when `work`
     (the occurrences the query handles) is at least PARALLEL_MIN, there are two items or more and this
-    process has two cores or more; else one after the other."""
+    process has two cores or more; else one after the other.
+
+    The calling thread takes items too, as Lucene's TaskExecutor has it: on a machine whose other cores
+    are busy, a helper thread that is not scheduled in time takes nothing, and the answer waits only for
+    items a helper is working on, never for a helper to start (one that has not is cancelled).
+    """
     pool = _pool() if work >= PARALLEL_MIN and len(items) > 1 else None
     if pool is None:
         return [function(item) for item in items]
-    return list(pool.map(function, items))
+    results: list = [None] * len(items)
+    order = iter(range(len(items)))
+    taking = threading.Lock()
+    failed: list[BaseException] = []
+
+    def work_through() -> None:
+        while not failed:
+            with taking:
+                index = next(order, None)
+            if index is None:
+                return
+            try:
+                results[index] = function(items[index])
+            except BaseException as error:
+                failed.append(error)
+                raise
+
+    helpers = [pool.submit(work_through) for _ in range(min(cores(), len(items)) - 1)]
+    try:
+        work_through()
+    finally:
+        for helper in helpers:
+            if not helper.cancel():
+                helper.exception()  # waits for it to end; its error, if any, is in `failed`
+    if failed:
+        raise failed[0]
+    return results
 
 
 def cores() -> int:
