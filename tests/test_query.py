@@ -51,6 +51,10 @@ def test_positive_terms_skip_negated_ones():
         ("AND 临时", "bad query: AND has nothing before it"),
         ("NOT", "bad query: an operator has nothing after it"),
         ('""', "bad query: '' has nothing to search for"),
+        ("临时 NEAR/ 支部", "bad query: NEAR/ needs a number of characters, like NEAR/5"),
+        ("临时 NEAR/-1 支部", "bad query: NEAR/ needs a number of characters, like NEAR/5"),
+        ("临时 ADJ/五 支部", "bad query: ADJ/ needs a number of characters, like ADJ/5"),
+        ("临时 NEAR/5x 支部", "bad query: NEAR/ needs a number of characters, like NEAR/5"),
     ],
 )
 def test_malformed_queries_say_what_is_wrong(query, message):

@@ -11,7 +11,8 @@ from corpus_search.cli import cli
 from corpus_search.errors import CorpusSearchError
 from corpus_search.search import Searcher
 
-PIECES = ["AND", "OR", "NOT", "and", "-", "(", ")", '"', " ", "\t", "\n", "临时", "党支部", "臨時", "黨", "ａ", "72 名"]
+OPERATORS = ["AND", "OR", "NOT", "and", "NEAR/2", "ADJ/-1", "NEAR", "-", "(", ")", '"']
+PIECES = [*OPERATORS, " ", "\t", "\n", "临时", "党支部", "臨時", "黨", "ａ", "72 名"]
 CONTROL = st.characters(min_codepoint=0, max_codepoint=0x1F)
 ANY_TEXT = st.characters(blacklist_categories=["Cs"])  # lone surrogates cannot reach argv or a str query
 HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)

@@ -94,7 +94,7 @@ Unit = Term | Near  # what a hit's highlighted occurrences come from
 
 _OPERATORS = {"AND", "OR", "NOT"}
 _SPECIAL = '()"'
-_NEAR = re.compile(r"(NEAR|ADJ)(?:/(\d*))?")
+_NEAR = re.compile(r"(NEAR|ADJ)(?:/.*)?")  # the distance is checked in _near_operator
 _WILDCARDS = re.compile(r"[*?]+")
 
 
@@ -220,7 +220,7 @@ class _Parser:
 
 def _near_operator(word: str) -> tuple[str, int]:
     operator, _, distance = word.partition("/")
-    if "/" in word and not distance:
+    if "/" in word and not (distance.isascii() and distance.isdigit()):
         raise CorpusSearchError(f"bad query: {operator}/ needs a number of characters, like {operator}/5")
     return operator, int(distance) if distance else DEFAULT_NEAR
 
