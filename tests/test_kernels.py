@@ -175,6 +175,34 @@ def test_tally_counts_each_passage_as_numpy_does(rows, all_exact):
     assert tally.exact.tolist() == [int((exact & (passage == p)).sum()) for p in distinct]
 
 
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.booleans(), st.booleans()), max_size=30),
+    st.sets(st.integers(0, 7), max_size=8),
+    st.booleans(),
+)
+def test_tally_in_is_the_tally_of_the_occurrences_in_those_passages(rows, wanted, all_exact):
+    rows = sorted(rows, key=lambda row: row[0])
+    passage = np.asarray([row[0] for row in rows], dtype=np.int64)
+    whole = np.asarray([row[1] for row in rows], dtype=bool)
+    exact = np.asarray([row[2] for row in rows], dtype=bool)
+    start = np.arange(len(rows), dtype=np.int64) * 3  # rising, and says which occurrence it is
+    located = Located(start, start + 1, passage, np.zeros(len(rows), dtype=np.int64), whole)
+    passages = np.asarray(sorted(wanted), dtype=np.int64)
+    asked = []
+
+    def spelled(starts):
+        asked.append(starts.tolist())
+        return None if all_exact else exact[starts // 3]
+
+    tally = located.tally_in(passages, spelled)
+    inside = np.isin(passage, passages) if len(passages) < len(np.unique(passage)) else np.ones(len(rows), bool)
+    expected = located.where(inside).tally(None if all_exact else exact[inside])
+    assert asked == [start[inside].tolist()]
+    for name in ("passages", "count", "whole", "exact"):
+        assert getattr(tally, name).tolist() == getattr(expected, name).tolist(), name
+
+
 @st.composite
 def patterns(draw):
     """A pattern of one or two literal parts over a short text of word characters (flags), and where

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate, pairwise
 
@@ -111,6 +111,27 @@ class Located:
         if exact is None:
             self._tally.append(counted)
         return counted
+
+
+    def tally_in(self, passages: np.ndarray, spelled: Callable[[np.ndarray], np.ndarray | None]) -> Tally:
+        """The tally of the occurrences in `passages` (sorted unique ids) alone, its `exact` column read
+        by `spelled(starts)`: which of those starts are spelled as typed (None: all of them). Rows are
+        taken from the kept tally, each passage looked up there, so the work follows `passages`."""
+        counted, starts = self.tally(), self.start
+        if len(passages) < len(counted.passages):
+            at = np.minimum(rising(counted.passages, passages), len(counted.passages) - 1)
+            rows = at[counted.passages[at] == passages]
+            count = counted.count[rows]
+            runs = np.cumsum(count) - count  # where each kept passage's occurrences begin, kept and all
+            firsts = (np.cumsum(counted.count) - counted.count)[rows]
+            starts = starts[np.repeat(firsts - runs, count) + np.arange(int(count.sum()))]
+            counted = Tally(counted.passages[rows], count, counted.whole[rows], counted.exact[rows])
+        exact = spelled(starts)
+        if exact is None:
+            return counted
+        runs = np.cumsum(counted.count) - counted.count
+        spelled_count = np.add.reduceat(exact, runs, dtype=np.int64) if len(runs) else runs
+        return Tally(counted.passages, counted.count, counted.whole, spelled_count)
 
 
 def close_gaps(arrays: Iterable[np.ndarray], firsts: Iterable[int], counts: Iterable[int]) -> int:
@@ -234,13 +255,14 @@ class IndexReader:
         folded = fold(text)
         return sum(high - low for low, high in (part.range_of(folded) for part, _, _ in self.parts))
 
-    def spelled_as(self, located: Located, text: str, ignore_punct: bool = False) -> np.ndarray:
-        """Which occurrences (of normalised `text`, found folded) are spelled as `text`."""
-        exact = np.ones(len(located), dtype=bool)
-        for number, low, high in by_part(located.start, self.position_offset):  # starts rise
-            starts = located.start[low:high] - self.position_offset[number]
+    def spelled_as(self, starts: np.ndarray, text: str, ignore_punct: bool = False) -> np.ndarray:
+        """Which occurrences (rising global `starts` of normalised `text`, found folded) are spelled as
+        `text`."""
+        exact = np.ones(len(starts), dtype=bool)
+        for number, low, high in by_part(starts, self.position_offset):
+            in_part = starts[low:high] - self.position_offset[number]
             punctuation = self.punctuation(number) if ignore_punct else None
-            exact[low:high] = spelled_in_part(self.parts[number][0], starts, text, punctuation)
+            exact[low:high] = spelled_in_part(self.parts[number][0], in_part, text, punctuation)
         return exact
 
     def unpunctuated_between(self, end: int, start: int) -> int:

@@ -17,6 +17,7 @@ occurrences the distributions read, sit beside the Searcher that makes it.)
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import operator
 import re
@@ -379,9 +380,7 @@ class Searcher:
         for term in terms:
             found = self.located(term, options)
             frequencies.append(len(found.passages()))
-            if len(passages) < frequencies[-1]:  # only the occurrences in these passages count
-                found = found.where(in_sorted(found.passage, passages))
-            tally = found.tally(spelled_as_typed(self.reader, term, found, options))
+            tally = found.tally_in(passages, functools.partial(spelled_as_typed, self.reader, term, options=options))
             tallies.append(tally)
             exact_terms += in_passages(passages, tally.passages, tally.exact) > 0
         lengths = self.reader.passage_values(passages, "passage_length")
