@@ -112,7 +112,6 @@ class Located:
             self._tally.append(counted)
         return counted
 
-
     def tally_in(self, passages: np.ndarray, spelled: Callable[[np.ndarray], np.ndarray | None]) -> Tally:
         """The tally of the occurrences in `passages` (sorted unique ids) alone, its `exact` column read
         by `spelled(starts)`: which of those starts are spelled as typed (None: all of them). Rows are

@@ -125,18 +125,33 @@ class SearchResult:
 
     def counts(self) -> dict[str, int]:
         """Hits per file, in path order."""
-        return {path: passages for path, (_, passages) in self.per_file().items()}
+        return {path: passages for path, (_, passages) in self.per_file(occurrences=False).items()}
 
-    def per_file(self) -> dict[str, tuple[int, int]]:
+    def per_file(self, occurrences: bool = True) -> dict[str, tuple[int, int]]:
         """(occurrences of the positive units, passages) per file that has a hit, in path order; a NEAR
-        pair counts once."""
+        pair counts once. Without `occurrences`, those are not counted (0)."""
         reader = self.searcher.reader
         names, ranks = reader.path_names(), reader.path_rank()
-        passages = np.bincount(ranks[reader.passage_blocks(self.passages)], minlength=len(names))
-        occurrences = np.bincount(ranks[self.occurrences()[1]], minlength=len(names))
-        return {
-            names[rank]: (int(occurrences[rank]), int(passages[rank])) for rank in np.flatnonzero(passages).tolist()
-        }
+        files = ranks[reader.passage_blocks(self.passages)]
+        passages = np.bincount(files, minlength=len(names))
+        found = np.zeros(len(names), dtype=np.int64)
+        if occurrences:  # summed from the counts per passage: exact, as they are whole numbers
+            found = np.bincount(files, weights=self.per_passage(), minlength=len(names)).astype(np.int64)
+        return {names[rank]: (int(found[rank]), int(passages[rank])) for rank in np.flatnonzero(passages).tolist()}
+
+    def per_passage(self) -> np.ndarray:
+        """How many occurrences of the positive units each passage found holds (floats), a NEAR pair
+        once: read from each term's tally, not from its occurrences."""
+        searcher, found = self.searcher, np.zeros(len(self.passages))
+        for unit in self.units:
+            if isinstance(unit, Near):
+                pairs = searcher.pairs(unit, self.options)
+                ids = np.asarray(sorted(pairs), dtype=np.int64)
+                found += in_passages(self.passages, ids, np.asarray([len(pairs[id_]) for id_ in ids.tolist()]))
+            else:
+                tally = searcher.located(unit, self.options).tally()
+                found += in_passages(self.passages, tally.passages, tally.count)
+        return found
 
     def occurrences(self) -> tuple[np.ndarray, np.ndarray]:
         """(global start, block) of every occurrence of the positive units in the passages found, a
