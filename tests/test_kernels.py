@@ -203,6 +203,44 @@ def test_tally_in_is_the_tally_of_the_occurrences_in_those_passages(rows, wanted
         assert getattr(tally, name).tolist() == getattr(expected, name).tolist(), name
 
 
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.integers(1, 40), st.integers(0, 40), st.integers(1, 3000)), max_size=40),
+    st.floats(0.01, 12),
+    st.floats(1, 500),
+    st.floats(0, 1),
+)
+def test_bm25_in_c_is_the_numpy_formula_to_the_last_bit(rows, idf, average_length, weight):
+    count = np.asarray([row[0] for row in rows], dtype=np.int64)
+    whole = np.minimum(count, [row[1] for row in rows]).astype(np.int64)
+    length = np.asarray([row[2] for row in rows], dtype=np.int64)
+    start = np.linspace(0, 3, len(rows))  # the score of the terms before
+    k1, b = 1.2, 0.75
+    norms = np.multiply(length, b, dtype=float)
+    norms /= average_length
+    norms += 1 - b
+    norms *= k1
+    weighted = np.subtract(count, whole, dtype=float)
+    weighted *= weight
+    weighted += whole
+    term = np.multiply(weighted, idf)
+    term *= k1 + 1
+    weighted += norms
+    term /= weighted
+    expected = start + term
+    scores = start.copy()
+    kernels.bm25(count, whole, length, scores, idf, k1, b, average_length, weight)
+    assert scores.tobytes() == expected.tobytes()
+
+
+def test_bm25_refuses_arrays_that_do_not_fit():
+    ints, scores = np.ones(3, dtype=np.int64), np.zeros(3)
+    with pytest.raises(ValueError):
+        kernels.bm25(ints[:2], ints, ints, scores, 1.0, 1.2, 0.75, 10.0, 0.5)
+    with pytest.raises(TypeError):
+        kernels.bm25(ints, ints, ints, ints.copy(), 1.0, 1.2, 0.75, 10.0, 0.5)
+
+
 @st.composite
 def patterns(draw):
     """A pattern of one or two literal parts over a short text of word characters (flags), and where
