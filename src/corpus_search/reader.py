@@ -121,8 +121,8 @@ class Located:
             at = np.minimum(rising(counted.passages, passages), len(counted.passages) - 1)
             rows = at[counted.passages[at] == passages]
             count = counted.count[rows]
-            runs = np.cumsum(count) - count  # where each kept passage's occurrences begin, kept and all
-            firsts = (np.cumsum(counted.count) - counted.count)[rows]
+            runs = np.cumsum(count) - count  # where each kept passage's occurrences begin among the kept,
+            firsts = (np.cumsum(counted.count) - counted.count)[rows]  # and among them all
             starts = starts[np.repeat(firsts - runs, count) + np.arange(int(count.sum()))]
             counted = Tally(counted.passages[rows], count, counted.whole[rows], counted.exact[rows])
         exact = spelled(starts)
