@@ -10,7 +10,7 @@ Variants fold at query time: each query character matches any character of its v
 (variants.py); `exact_script=True` matches the character alone. `whole_words=True` (`--words`) keeps
 only occurrences that start and end on jieba word boundaries.
 
-(About 470 lines: SearchResult's views of one answer, ranked hits, counts per file and the
+(About 490 lines: SearchResult's views of one answer, ranked hits, counts per file and the
 occurrences the distributions read, sit beside the Searcher that makes it.)
 """
 
