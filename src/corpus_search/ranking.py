@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernels as kernels
-from .reader import Tally, rising
+from .reader import Tally, looked_up
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +87,7 @@ def in_passages(passages: np.ndarray, distinct: np.ndarray, values: np.ndarray) 
     if len(distinct) == len(passages) and np.array_equal(distinct, passages):  # a query of one term
         found[:] = values
         return found
-    at = np.minimum(rising(passages, distinct), len(passages) - 1)
-    inside = passages[at] == distinct
+    at, inside = looked_up(passages, distinct)
     found[at[inside]] = values[inside]
     return found
 

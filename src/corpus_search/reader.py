@@ -118,8 +118,8 @@ class Located:
         taken from the kept tally, each passage looked up there, so the work follows `passages`."""
         counted, starts = self.tally(), self.start
         if len(passages) < len(counted.passages):
-            at = np.minimum(rising(counted.passages, passages), len(counted.passages) - 1)
-            rows = at[counted.passages[at] == passages]
+            at, found = looked_up(counted.passages, passages)
+            rows = at[found]
             count = counted.count[rows]
             runs = np.cumsum(count) - count  # where each kept passage's occurrences begin among the kept,
             firsts = (np.cumsum(counted.count) - counted.count)[rows]  # and among them all
@@ -162,8 +162,14 @@ def in_sorted(values: np.ndarray, members: np.ndarray) -> np.ndarray:
     np.isin hashes both arrays)."""
     if not len(members):
         return np.zeros(len(values), dtype=bool)
+    return looked_up(members, values)[1]
+
+
+def looked_up(members: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `values` is, or would go, among the sorted `members` (not empty; clipped to the
+    last), and whether it is there (rising, galloping)."""
     at = np.minimum(rising(members, values), len(members) - 1)
-    return members[at] == values
+    return at, members[at] == values
 
 
 def common(first: np.ndarray, second: np.ndarray) -> np.ndarray:
