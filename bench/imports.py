@@ -8,8 +8,8 @@ small index (built once, from tests/data/corpus, before the runs): everything th
 what `corpus_search.cli` imports at its start and what a search imports when it opens the index (Whoosh's
 reader, OpenCC). Reported: the median over the runs of all those imports and of the self time of each
 heavy package's modules, and beside them the floors the issue names: `import numpy, click` and
-`import whoosh.index, whoosh.searching, whoosh.query, click`, timed the same way. The section between the IMPORTS_BEGIN and IMPORTS_END markers of BENCHMARKS.md is
-replaced (bench/run.py keeps it).
+`import whoosh.index, whoosh.searching, whoosh.query, click`, timed the same way. The section between
+the IMPORTS_BEGIN and IMPORTS_END markers of BENCHMARKS.md is replaced (bench/run.py keeps it).
 """
 
 from __future__ import annotations
