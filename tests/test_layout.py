@@ -45,6 +45,7 @@ ALLOWED = {
         "loader",
         "markup",
         "normalize",
+        "memory",
         "parallel",
         "segment",
         "shards",
@@ -52,6 +53,7 @@ ALLOWED = {
         "variants",
     },
     "parallel": set(),  # the parts of an index searched side by side in threads
+    "memory": set(),  # freed memory kept for the next query (glibc's mallopt)
     "shards": {"errors", "indexing", "loader", "metadata", "store"},  # its catalog, building, opening
     "matching": {"analysis", "parallel", "query", "reader", "variants"},
     "ranking": {"reader"},

@@ -26,6 +26,7 @@ from .analysis import BOUNDARY, WORD_CHAR, read_word_counts
 from .errors import CorpusSearchError
 from .loader import LOOKAHEAD
 from .markup import BlockMarkup, decode_block_markup
+from .memory import keep_freed_memory
 from .normalize import is_punctuation
 from .parallel import cores, side_by_side, slices
 from .segment import SEPARATOR, Part
@@ -209,6 +210,7 @@ class IndexReader:
     """An open index: the Whoosh reader (block text, layout and words), the parts, and block tables."""
 
     def __init__(self, index_dir: str):
+        keep_freed_memory()  # a query's arrays reuse the pages an earlier one faulted in (memory.py)
         self.index_dir = index_dir
         self.whoosh, self._columns, self.parts, self.total_passages, self.total_chars = _open(index_dir)
         self.average_length = self.total_chars / self.total_passages if self.total_passages else 1.0
