@@ -129,9 +129,11 @@ class Located:
         exact = spelled(starts)
         if exact is None:
             return counted
-        runs = np.cumsum(counted.count) - counted.count
-        spelled_count = np.add.reduceat(exact, runs, dtype=np.int64) if len(runs) else runs
-        return Tally(counted.passages, counted.count, counted.whole, spelled_count)
+        # Spelled occurrences per passage as differences of one running sum (np.add.reduceat over a bool
+        # array casts it run by run: 0.4 against 0.25 ms for 宝玉 at 16×).
+        ends, running = np.cumsum(counted.count), np.zeros(len(exact) + 1, dtype=np.int64)
+        np.cumsum(exact, out=running[1:])
+        return Tally(counted.passages, counted.count, counted.whole, running[ends] - running[ends - counted.count])
 
 
 def close_gaps(arrays: Iterable[np.ndarray], firsts: Iterable[int], counts: Iterable[int]) -> int:
