@@ -343,6 +343,15 @@ class IndexReader:
         """The global block of each passage id."""
         return rising(self.block_first_passage, passages, right=True) - 1
 
+    def per_block(self, passages: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How many of `passages` (sorted unique ids) each global block holds, and the sum of their
+        `values` (floats, one per passage): a block's passages are one run of ids, so where each block
+        begins among `passages` is all it takes, however many passages there are."""
+        edges = np.searchsorted(passages, np.append(self.block_first_passage, self.block_passage_end[-1:]))
+        running = np.zeros(len(values) + 1)
+        np.cumsum(values, out=running[1:])
+        return np.diff(edges), running[edges[1:]] - running[edges[:-1]]
+
     def passage_values(self, passages: np.ndarray, name: str) -> np.ndarray:
         """A per-passage array of the parts (`passage_length`, `passage_line`) read at global ids."""
         values = np.zeros(len(passages), dtype=np.int64)

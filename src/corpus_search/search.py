@@ -132,12 +132,11 @@ class SearchResult:
         pair counts once. Without `occurrences`, those are not counted (0)."""
         reader = self.searcher.reader
         names, ranks = reader.path_names(), reader.path_rank()
-        files = ranks[reader.passage_blocks(self.passages)]
-        passages = np.bincount(files, minlength=len(names))
-        found = np.zeros(len(names), dtype=np.int64)
-        if occurrences:  # summed from the counts per passage: exact, as they are whole numbers
-            found = np.bincount(files, weights=self.per_passage(), minlength=len(names)).astype(np.int64)
-        return {names[rank]: (int(found[rank]), int(passages[rank])) for rank in np.flatnonzero(passages).tolist()}
+        # Summed block by block, then file by file: exact, as the counts are whole numbers.
+        weights = self.per_passage() if occurrences else np.zeros(len(self.passages))
+        passages, found = (np.bincount(ranks, weights=sums, minlength=len(names)).astype(np.int64).tolist()
+                           for sums in reader.per_block(self.passages, weights))  # fmt: skip
+        return {names[rank]: (found[rank], passages[rank]) for rank, held in enumerate(passages) if held}
 
     def per_passage(self) -> np.ndarray:
         """How many occurrences of the positive units each passage found holds (floats), a NEAR pair
