@@ -362,6 +362,10 @@ static PyObject *shortest(PyObject *self, PyObject *args) {
     int64_t *starts = (int64_t *)out_start.view.buf, *ends = (int64_t *)out_end.view.buf;
     Cursor later = seconds.held ? cursor(&seconds, 0) : cursor(&firsts, 0);
     for (Py_ssize_t i = 0; i < firsts.length; i++) {
+        if (i + 8 < firsts.length) { /* the flags after a first part a few ahead: far away, as in place */
+            int64_t ahead = first_at[i + 8] + first_length;
+            if (ahead >= 0 && ahead < size) __builtin_prefetch(flag + ahead);
+        }
         int64_t first = first_at[i], start = first - before, at = first + first_length;
         if (start < 0 || start >= own_length || !word_run(flag, size, start, first, word)) continue;
         if (!word_run(flag, size, at, at + fewest, word)) continue;
