@@ -602,7 +602,12 @@ static PyObject *spelled(PyObject *self, PyObject *args) {
     const uint32_t *letters = (const uint32_t *)alphabet->view.buf, *wanted = (const uint32_t *)text->view.buf;
     const uint32_t *was = (const uint32_t *)diff_char->view.buf;
     uint8_t *result_at = (uint8_t *)out->view.buf;
+    const char *code_bytes = (const char *)codes->view.buf;
     for (Py_ssize_t i = 0; i < starts->length && !bad; i++) {
+        if (i + 8 < starts->length) { /* the codes of a start a few ahead: far away, as in place */
+            int64_t ahead = start_at[i + 8];
+            if (ahead >= 0 && ahead < codes->length) __builtin_prefetch(code_bytes + ahead * codes->size);
+        }
         int64_t start = start_at[i];
         if (start < 0 || start + text->length > codes->length) {
             bad = 1;
