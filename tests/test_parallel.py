@@ -102,11 +102,9 @@ def test_close_gaps_moves_each_run_down_in_order():
     assert flags[:5].tolist() == [True, False, True, False, True]
 
 
-@pytest.mark.parametrize("pieces", [2, 7])
-def test_the_tally_counts_each_passage_once_however_it_is_sliced(many_parts, four_threads, monkeypatch, pieces):
+def test_the_tally_of_occurrences_placed_in_threads_counts_each_passage_once(many_parts, four_threads, monkeypatch):
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 0)
     monkeypatch.setattr(parallel, "_pool", lambda: four_threads)
-    monkeypatch.setattr("corpus_search.reader.cores", lambda: pieces)
     with Searcher(many_parts, reuse=False) as searcher:
         located = searcher.reader.locate("的", False)
         exact = np.arange(len(located)) % 3 == 0

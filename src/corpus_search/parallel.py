@@ -1,11 +1,11 @@
 """The parts of an index searched side by side, in threads, when a query's occurrences are many.
 
 The work of a query on many occurrences (the suffix array's range sorted, each occurrence placed in its
-block and passage, a pattern's gaps read from the flags, the occurrences counted per passage) is done
-part by part, or slice by slice, in numpy and in the C kernels, which let go of the GIL; so threads
-search parts at once, as Lucene's IndexSearcher searches its slices of segments with an executor.
-Results come back in order, so the answer is the same however many threads there are. Below
-PARALLEL_MIN occurrences one thread is sooner than handing work out; on one core nothing changes.
+block and passage, a pattern's gaps read from the flags) is done part by part, in numpy and in the C
+kernels, which let go of the GIL; so threads search parts at once, as Lucene's IndexSearcher searches
+its slices of segments with an executor. Results come back in order, so the answer is the same however
+many threads there are. Below PARALLEL_MIN occurrences one thread is sooner than handing work out; on
+one core nothing changes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from itertools import pairwise
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -25,16 +24,10 @@ Result = TypeVar("Result")
 PARALLEL_MIN = 1 << 15  # occurrences in all parts
 
 
-def slices(size: int, pieces: int) -> list[tuple[int, int]]:
-    """[low, high) ranges that cut range(size) into about `pieces` equal runs."""
-    edges = sorted({size * index // pieces for index in range(pieces + 1)})
-    return list(pairwise(edges))
-
-
 def side_by_side(function: Callable[[Item], Result], items: Sequence[Item], work: int) -> list[Result]:
-    """`function` of each item (a part, or a slice of occurrences), in order: in threads when `work`
-    (the occurrences the query handles) is at least PARALLEL_MIN, there are two items or more and this
-    process has two cores or more; else one after the other.
+    """`function` of each item (a part of the index), in order: in threads when `work` (the occurrences
+    the query handles) is at least PARALLEL_MIN, there are two items or more and this process has two
+    cores or more; else one after the other.
 
     The calling thread takes items too, as Lucene's TaskExecutor has it: on a machine whose other cores
     are busy, a helper thread that is not scheduled in time takes nothing, and the answer waits only for

@@ -28,7 +28,7 @@ from .loader import LOOKAHEAD
 from .markup import BlockMarkup, decode_block_markup
 from .memory import keep_freed_memory
 from .normalize import is_punctuation
-from .parallel import cores, side_by_side, slices
+from .parallel import side_by_side
 from .segment import SEPARATOR, Part
 from .shards import index_dirs
 from .store import open_index, open_parts
@@ -94,20 +94,11 @@ class Located:
         spelled as typed (None: all of them; that tally is kept)."""
         if exact is None and self._tally:
             return self._tally[0]
-        size = len(self)
-        out = [np.empty(size, dtype=np.int64) for _ in range(4)]
+        # One thread: the loop is bound by memory, and run in two it took longer (0.51 against 0.33 ms
+        # for the 62,064 occurrences of 宝玉 at 16×).
+        out = [np.empty(len(self), dtype=np.int64) for _ in range(4)]
         exact = None if exact is None else np.ascontiguousarray(exact, dtype=bool)
-        passage, whole = np.ascontiguousarray(self.passage, dtype=np.int64), self.whole
-        # Slices counted side by side (parallel.side_by_side), each cut where a passage's run begins.
-        cuts = sorted({int(np.searchsorted(passage, passage[low])) for low, _ in slices(size, cores())} | {size})
-        ranges = list(pairwise(cuts))
-
-        def count(index: int) -> int:
-            low, high = ranges[index]
-            marks = None if exact is None else exact[low:high]
-            return kernels.tally(passage[low:high], whole[low:high], marks, *(values[low:] for values in out))
-
-        found = close_gaps(out, cuts, side_by_side(count, range(len(ranges)), size))
+        found = kernels.tally(np.ascontiguousarray(self.passage, dtype=np.int64), self.whole, exact, *out)
         counted = Tally(*(values[:found] for values in out))
         if exact is None:
             self._tally.append(counted)
