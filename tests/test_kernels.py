@@ -13,6 +13,7 @@ from corpus_search.analysis import BOUNDARY, WORD_CHAR
 from corpus_search.matching import _pairs_by_passage, _shortest_in_arrays, pairs_in_passages, shortest_matches
 from corpus_search.query import Near, Term
 from corpus_search.reader import Located, common, rising, without
+from corpus_search.segment import passage_buckets
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -83,14 +84,20 @@ def parts(draw):
 
 
 @SETTINGS
-@given(parts(), st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)))
-def test_place_is_the_numpy_placement(part, offsets):
+@given(
+    parts(),
+    st.tuples(st.integers(0, 100), st.integers(0, 100), st.integers(0, 100)),
+    st.one_of(st.none(), st.integers(0, 4)),
+)
+def test_place_is_the_numpy_placement(part, offsets, shift):
+    """With the part's passage buckets (segment.passage_buckets, runs of 2**shift) or without."""
     starts, ends, block_start, block_end, live, passage_start, flags = part
     out = [np.full(len(starts) + 2, -7, dtype=np.int64) for _ in range(4)]
     whole = np.zeros(len(starts) + 2, dtype=bool)
+    buckets = None if shift is None else passage_buckets(passage_start, len(flags) - 1, shift)
     found = kernels.place(
-        starts.astype(np.int32), ends, 0, block_start, block_end, live, passage_start, flags, BOUNDARY, offsets,
-        *out, whole, 2,
+        starts.astype(np.int32), ends, 0, block_start, block_end, live, passage_start, flags, BOUNDARY, buckets,
+        shift or 0, offsets, *out, whole, 2,
     )  # fmt: skip
     start, end, block, passage, expected_whole = _place_oracle(*part)
     assert found == len(start)
@@ -109,7 +116,18 @@ def test_place_refuses_out_arrays_that_are_too_short():
     with pytest.raises(ValueError):
         kernels.place(
             starts, None, 1, table, np.asarray([5]), np.ones(1, dtype=bool), table, np.zeros(6, dtype=np.uint8),
-            BOUNDARY, (0, 0, 0), *out, np.empty(1, dtype=bool), 0,
+            BOUNDARY, None, 0, (0, 0, 0), *out, np.empty(1, dtype=bool), 0,
+        )  # fmt: skip
+
+
+def test_place_refuses_too_few_buckets():
+    starts, table = np.asarray([0, 1], dtype=np.int64), np.asarray([0], dtype=np.int64)
+    out = [np.empty(2, dtype=np.int64) for _ in range(4)]
+    buckets = np.zeros(2, dtype=np.int32)  # positions 0..5 in runs of 2 need 3
+    with pytest.raises(ValueError, match="buckets"):
+        kernels.place(
+            starts, None, 1, table, np.asarray([5]), np.ones(1, dtype=bool), table, np.zeros(6, dtype=np.uint8),
+            BOUNDARY, buckets, 1, (0, 0, 0), *out, np.empty(2, dtype=bool), 0,
         )  # fmt: skip
 
 

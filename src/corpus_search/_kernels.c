@@ -20,7 +20,7 @@
  * - windows(...): the words around each occurrence that collocates count, walking the word flags.
  * - word_flags(...), word_characters(...): a block's word flags from jieba's pieces, at indexing.
  *
- * (About 920 lines, in one file so that the extension is one module with one build line; each function
+ * (About 970 lines, in one file so that the extension is one module with one build line; each function
  * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
  *
  * Positions rise in every call the engine makes, so each lookup gallops from the previous answer: the
@@ -205,35 +205,44 @@ done:
  *
  * For each occurrence [start, end) of a part (starts: int32 or int64; ends: int64, or None for
  * start + length): its block (the last block_start <= start), kept only when start lies before that
- * block's end and the block is live (one byte each); its passage (the last passage_start <= start); and
+ * block's end and the block is live (one byte each); its passage (the last passage_start <= start),
+ * found from `buckets` when the part has them (int32: how many passages start before each run of
+ * 2**shift positions, so the answer is a step or two on from its run's count) or else by seeking from
+ * the last answer (parts written before buckets were); and
  * whether it is whole words: flags[start] has `boundary`, and so has flags[end] unless the end reaches
  * the block's end. The kept ones are written in order from index `out_at` of the out arrays (int64;
  * whole: one byte), with `offsets` = (position, passage, block) added to make them global, and their
  * number is returned. */
 static PyObject *place(PyObject *self, PyObject *args) {
-    PyObject *starts_object, *ends_object, *objects[11];
+    PyObject *starts_object, *ends_object, *buckets_object, *objects[11];
     Py_ssize_t length, out_at;
-    int boundary;
+    int boundary, shift;
     long long position_offset, passage_offset, block_offset;
-    if (!PyArg_ParseTuple(args, "OOnOOOOOi(LLL)OOOOOn", &starts_object, &ends_object, &length, &objects[0],
-                          &objects[1], &objects[2], &objects[3], &objects[4], &boundary, &position_offset,
-                          &passage_offset, &block_offset, &objects[5], &objects[6], &objects[7], &objects[8],
-                          &objects[9], &out_at))
+    if (!PyArg_ParseTuple(args, "OOnOOOOOiOi(LLL)OOOOOn", &starts_object, &ends_object, &length, &objects[0],
+                          &objects[1], &objects[2], &objects[3], &objects[4], &boundary, &buckets_object, &shift,
+                          &position_offset, &passage_offset, &block_offset, &objects[5], &objects[6], &objects[7],
+                          &objects[8], &objects[9], &out_at))
         return NULL;
     static const char *names[] = {"block_start", "block_end", "live",      "passage_start", "flags",
                                   "out_start",   "out_end",   "out_block", "out_passage",   "out_whole"};
     static const int sizes[] = {8, 8, 1, 8, 1, 8, 8, 8, 8, 1};
-    Array arrays[10], starts, ends;
-    starts.held = ends.held = 0;
+    Array arrays[10], starts, ends, buckets;
+    starts.held = ends.held = buckets.held = 0;
     PyObject *result = NULL;
     if (take_all(objects, arrays, 10, names, sizes, 5, -1) < 0) goto done;
     if (take(starts_object, &starts, 4 | 8, 0, "starts") < 0) goto done;
     if (ends_object != Py_None && take(ends_object, &ends, 8, 0, "ends") < 0) goto done;
+    if (buckets_object != Py_None && take(buckets_object, &buckets, 4, 0, "buckets") < 0) goto done;
     Array *block_end = &arrays[1], *live = &arrays[2], *flags = &arrays[4];
     Py_ssize_t count = starts.length;
     if ((ends.held && ends.length != count) || block_end->length != arrays[0].length ||
         live->length != arrays[0].length) {
         PyErr_SetString(PyExc_ValueError, "place: arrays of different lengths");
+        goto done;
+    }
+    /* Every position a start may take (below the flags' length) has its run's count. */
+    if (buckets.held && (shift < 0 || shift > 30 || buckets.length < ((flags->length - 1) >> shift) + 1)) {
+        PyErr_SetString(PyExc_ValueError, "place: too few buckets for the part");
         goto done;
     }
     for (int i = 5; i < 10; i++)
@@ -247,13 +256,26 @@ static PyObject *place(PyObject *self, PyObject *args) {
     Cursor blocks = cursor(&arrays[0], 1), passages = cursor(&arrays[3], 1);
     const int64_t *end_at = ends.held ? longs(&ends) : NULL, *block_ends = longs(block_end);
     const uint8_t *alive = (const uint8_t *)live->view.buf, *flag = (const uint8_t *)flags->view.buf;
+    const int32_t *bucket = buckets.held ? (const int32_t *)buckets.view.buf : NULL;
+    const int64_t *passage_at = longs(&arrays[3]);
+    Py_ssize_t passage_count = arrays[3].length;
     int64_t *out_start = (int64_t *)arrays[5].view.buf + out_at, *out_end = (int64_t *)arrays[6].view.buf + out_at;
     int64_t *out_block = (int64_t *)arrays[7].view.buf + out_at, *out_passage = (int64_t *)arrays[8].view.buf + out_at;
     uint8_t *out_whole = (uint8_t *)arrays[9].view.buf + out_at;
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (i + 8 < count) { /* the flags of an occurrence a few ahead: its cache line is far away */
+        if (i + 8 < count) { /* the flags (and bucket) of an occurrence a few ahead: far away */
             int64_t ahead = item(&starts, i + 8);
-            if (ahead >= 0 && ahead < flags->length) __builtin_prefetch(flag + ahead);
+            if (ahead >= 0 && ahead < flags->length) {
+                __builtin_prefetch(flag + ahead);
+                if (bucket) __builtin_prefetch(bucket + (ahead >> shift));
+            }
+        }
+        if (bucket && i + 4 < count) { /* and the passage starts its bucket, fetched before, points to */
+            int64_t ahead = item(&starts, i + 4);
+            if (ahead >= 0 && ahead < flags->length) {
+                int32_t first = bucket[ahead >> shift];
+                if (first >= 0 && first < passage_count) __builtin_prefetch(passage_at + first);
+            }
         }
         int64_t start = item(&starts, i), end = end_at ? end_at[i] : start + length;
         Py_ssize_t block = seek(&blocks, start) - 1;
@@ -262,10 +284,22 @@ static PyObject *place(PyObject *self, PyObject *args) {
             bad = 1;
             break;
         }
+        Py_ssize_t passage;
+        if (bucket) {
+            Py_ssize_t after = bucket[start >> shift]; /* passages before the run: none of them after it */
+            if (after < 0 || after > passage_count) {
+                bad = 1;
+                break;
+            }
+            while (after < passage_count && passage_at[after] <= start) after++;
+            passage = after - 1;
+        } else {
+            passage = seek(&passages, start) - 1;
+        }
         out_start[kept] = start + position_offset;
         out_end[kept] = end + position_offset;
         out_block[kept] = block + block_offset;
-        out_passage[kept] = seek(&passages, start) - 1 + passage_offset;
+        out_passage[kept] = passage + passage_offset;
         out_whole[kept] = (flag[start] & boundary) && (end >= block_ends[block] || (flag[end] & boundary));
         kept++;
     }
@@ -279,6 +313,7 @@ done:
     release_all(arrays, 10);
     release(&starts);
     release(&ends);
+    release(&buckets);
     return result;
 }
 

@@ -6,7 +6,7 @@ global too. Everything per position or per passage is a numpy array, computed pa
 per block (a block holds up to 64 K characters of one file, or of one record of a dataset) is built once
 when the index is opened.
 
-(About 630 lines: it is the one door every query reads the index through, positions, blocks,
+(About 640 lines: it is the one door every query reads the index through, positions, blocks,
 passages, files, words and word counts, and splitting it would put a second door on the format.)
 """
 
@@ -29,7 +29,7 @@ from .markup import BlockMarkup, decode_block_markup
 from .memory import keep_freed_memory
 from .normalize import is_punctuation
 from .parallel import side_by_side
-from .segment import SEPARATOR, Part
+from .segment import BUCKET_SHIFT, SEPARATOR, Part
 from .shards import index_dirs
 from .store import open_index, open_parts
 from .variants import fold
@@ -312,6 +312,8 @@ class IndexReader:
                 part.passage_start,
                 part.flags,
                 BOUNDARY,
+                part.passage_bucket,
+                BUCKET_SHIFT,
                 tuple(int(table[number]) for table in tables),
                 *arrays,
                 firsts[index],

@@ -31,12 +31,16 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
 - `block_passages` (int64, blocks + 1): index of each block's first passage.
 - `passage_start` (int64), `passage_length` (int32), `passage_line` (int32): each passage's place in
   `codes`, its normalised length, and the file line it starts on.
+- `passage_bucket` (int32, `len(codes) // BUCKET + 1`): how many passages start before each run of
+  BUCKET positions (passage_buckets), so that a position's passage is a step or two on from its run's
+  count instead of a search of `passage_start`. Parts written before it have none (Part.passage_bucket
+  is None) and are searched.
 - `word_counts` (uint8): `word<TAB>count` lines (analysis.encode_word_counts) of the jieba words of all
   its blocks, summed, so that corpus frequencies for collocates cost one table per part rather than one
   per block (the per-block counts stay in Whoosh's `words` column, for the blocks a path filter or a
   deletion leaves out).
 
-(About 410 lines: it owns the part format, so writing a part (the builder that fills parts and writes
+(About 425 lines: it owns the part format, so writing a part (the builder that fills parts and writes
 them in the background, and the encoder) stays beside reading one.)
 """
 
@@ -63,6 +67,8 @@ if TYPE_CHECKING:
 
 SEPARATOR = 0x110000  # one past the last code point: ends each file (or record) in a part
 PART_CHARS = 1 << 24  # characters; a run of blocks is cut into parts of about this size (bounded memory)
+BUCKET_SHIFT = 6  # passage_bucket counts passages per run of BUCKET = 64 positions (a passage is ~50)
+BUCKET = 1 << BUCKET_SHIFT
 _SUFFIX = ".seg"
 _NAME = re.compile(r"cs-(.+)-(\d+)\.seg\Z")
 
@@ -223,6 +229,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         for _, piece in blocks:
             words.update(read_word_counts(piece.words))
         suffixes = sorting.result() if sorting else np.zeros(0, dtype=np.int32)
+    starts_of_passages = np.concatenate(passage_start) if passage_start else np.zeros(0, dtype=np.int64)
     flag_array = np.frombuffer(b"".join(flags) + b"\0", dtype=np.uint8).copy()
     flag_array[np.asarray(block_end, dtype=np.int64)] |= BOUNDARY  # a block ends a word, as it always has
     return list(paths), {
@@ -238,11 +245,18 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         "block_start": np.asarray(block_start, dtype=np.int64),
         "block_end": np.asarray(block_end, dtype=np.int64),
         "block_passages": np.asarray(block_passages, dtype=np.int64),
-        "passage_start": np.concatenate(passage_start) if passage_start else np.zeros(0, dtype=np.int64),
+        "passage_start": starts_of_passages,
         "passage_length": np.concatenate(passage_length) if passage_length else np.zeros(0, dtype=np.int32),
         "passage_line": np.asarray(passage_line, dtype=np.int32),
+        "passage_bucket": passage_buckets(starts_of_passages, len(codes), BUCKET_SHIFT),
         "word_counts": np.frombuffer(encode_word_counts(sorted(words.items())), dtype=np.uint8),
     }
+
+
+def passage_buckets(passage_start: np.ndarray, length: int, shift: int) -> np.ndarray:
+    """How many of `passage_start` (rising) lie before each multiple of 2**shift, from 0 to `length`."""
+    edges = np.arange(0, (length >> shift) + 1, dtype=np.int64) << shift
+    return np.searchsorted(passage_start, edges).astype(np.int32)
 
 
 def _dense_codes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,6 +301,7 @@ class Part:
         self.paths: list[str] = header["paths"]
         base = 8 + size
         buffer = memoryview(self._map)
+        self.passage_bucket: np.ndarray | None = None  # absent from parts written before it
         for name, (dtype, offset, count) in header["arrays"].items():
             array = np.frombuffer(buffer, dtype=np.dtype(dtype), count=count, offset=base + offset)
             setattr(self, name, array)
