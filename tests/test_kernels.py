@@ -348,3 +348,13 @@ def test_windows_in_c_are_the_words_walked_one_offset_at_a_time(flags, spans, co
         for word in _words_walked(bytes(flags), length, start, end, count)
     ]
     assert list(zip(out_start[:written].tolist(), out_end[:written].tolist(), strict=True)) == expected
+
+
+def test_rows_in_refuses_an_out_index_too_short():
+    distinct, count = np.asarray([1, 4, 6], dtype=np.int64), np.asarray([2, 3, 1], dtype=np.int64)
+    wanted = np.asarray([4, 6], dtype=np.int64)
+    rows, index = np.empty(2, dtype=np.int64), np.empty(6, dtype=np.int64)
+    assert kernels.rows_in(distinct, count, wanted, rows, index) == (2, 4)
+    assert rows.tolist() == [1, 2] and index[:4].tolist() == [2, 3, 4, 5]
+    with pytest.raises(ValueError, match="too short"):
+        kernels.rows_in(distinct, count, wanted, rows, np.empty(3, dtype=np.int64))

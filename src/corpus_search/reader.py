@@ -107,16 +107,15 @@ class Located:
     def tally_in(self, passages: np.ndarray, spelled: Callable[[np.ndarray], np.ndarray | None]) -> Tally:
         """The tally of the occurrences in `passages` (sorted unique ids) alone, its `exact` column read
         by `spelled(starts)`: which of those starts are spelled as typed (None: all of them). Rows are
-        taken from the kept tally, each passage looked up there, so the work follows `passages`."""
+        taken from the kept tally (_kernels.rows_in), so only those passages' occurrences are read."""
         counted, starts = self.tally(), self.start
-        if len(passages) < len(counted.passages):
-            at, found = looked_up(counted.passages, passages)
-            rows = at[found]
-            count = counted.count[rows]
-            runs = np.cumsum(count) - count  # where each kept passage's occurrences begin among the kept,
-            firsts = (np.cumsum(counted.count) - counted.count)[rows]  # and among them all
-            starts = starts[np.repeat(firsts - runs, count) + np.arange(int(count.sum()))]
-            counted = Tally(counted.passages[rows], count, counted.whole[rows], counted.exact[rows])
+        if len(passages) < len(counted.passages):  # the rows there and their occurrences, in C
+            rows, index = np.empty(len(passages), dtype=np.int64), np.empty(len(starts), dtype=np.int64)
+            wanted = np.ascontiguousarray(passages, dtype=np.int64)
+            kept, read = kernels.rows_in(counted.passages, counted.count, wanted, rows, index)
+            starts, rows = starts[index[:read]], rows[:kept]
+            columns = (counted.passages, counted.count, counted.whole, counted.exact)
+            counted = Tally(*(values[rows] for values in columns))
         exact = spelled(starts)
         if exact is None:
             return counted
