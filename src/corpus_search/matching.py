@@ -53,15 +53,17 @@ def locate_term(reader: IndexReader, term: Term, options: MatchOptions = DEFAULT
     return located
 
 
-def spelled_as_typed(reader: IndexReader, term: Term, starts: np.ndarray, options: MatchOptions) -> np.ndarray | None:
-    """Which of a term's occurrences (their rising global `starts`) are spelled as typed (after t2s),
-    not only through a variant or an alternative (phrases.py); all of a pattern's are, as are all with
-    `exact_script` or when the term has neither an alternative nor a character with a variant (then
-    None: all of them)."""
+def spelled_as_typed(
+    reader: IndexReader, term: Term, options: MatchOptions
+) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A test of which of a term's occurrences (their rising global starts) are spelled as typed (after
+    t2s), not only through a variant or an alternative (phrases.py); None where all are: a pattern's,
+    all with `exact_script`, and all when the term has neither an alternative nor a character with a
+    variant."""
     folding = not options.exact_script and any(len(variant_group(char)) > 1 for char in set(term.normalized))
     if term.is_pattern or not (folding or (term.alternatives and not options.exact_script)):
         return None
-    return reader.spelled_as(starts, term.normalized, options.ignore_punct)
+    return functools.partial(reader.spelled_as, text=term.normalized, ignore_punct=options.ignore_punct)
 
 
 def _locate_text(reader: IndexReader, text: str, exact_script: bool, ignore_punct: bool) -> Located:

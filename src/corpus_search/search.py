@@ -17,7 +17,6 @@ occurrences the distributions read, sit beside the Searcher that makes it.)
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import operator
 import re
@@ -394,7 +393,7 @@ class Searcher:
         for term in terms:
             found = self.located(term, options)
             frequencies.append(len(found.passages()))
-            tally = found.tally_in(passages, functools.partial(spelled_as_typed, self.reader, term, options=options))
+            tally = found.tally_in(passages, spelled_as_typed(self.reader, term, options))
             tallies.append(tally)
             exact_terms += in_passages(passages, tally.passages, tally.exact) > 0
         lengths = self.reader.passage_values(passages, "passage_length")
