@@ -150,7 +150,7 @@ def test_every_module_is_in_the_table():
 
 # The compiled module (_kernels.c: the engine's inner loops, and the word flags indexing writes) and the
 # modules that call it.
-KERNEL_USERS = {"segment", "reader", "matching", "ranking", "codetable", "analysis"}
+KERNEL_USERS = {"segment", "reader", "matching", "ranking", "codetable", "analysis", "normalize"}
 
 
 def test_imports_follow_the_table():

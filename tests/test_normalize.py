@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus_search.loader import read_text
-from corpus_search.normalize import is_cjk, normalize
+from corpus_search.normalize import is_cjk, join_whitespace, joined_text, normalize
 
 
 def test_pdf_line_breaks_inside_words_are_joined():
@@ -43,6 +45,45 @@ def test_ideographic_space_counts_as_whitespace():
 def test_full_width_punctuation_is_cjk_but_full_width_letters_are_not():
     assert is_cjk("，") and is_cjk("。") and is_cjk("“")
     assert not is_cjk("Ａ") and not is_cjk("a")
+
+
+def python_join_whitespace(text: str) -> tuple[str, list[int]]:
+    """Step 1 as the regex and is_cjk state it, one run at a time: the oracle of the kernel."""
+    pieces, to_original, kept_from = [], [], 0
+    for run in re.finditer(r"[\s\u200b\ufeff]+", text):
+        start, end = run.span()
+        pieces.append(text[kept_from:start])
+        to_original.extend(range(kept_from, start))
+        kept_from = end
+        if not (start == 0 or end == len(text) or is_cjk(text[start - 1]) or is_cjk(text[end])):
+            pieces.append(" ")
+            to_original.append(start)
+    pieces.append(text[kept_from:])
+    to_original.extend(range(kept_from, len(text)))
+    return "".join(pieces), [*to_original, len(text)]
+
+
+# Every kind of whitespace (Unicode's, the zero-width space, a byte-order mark), CJK and its punctuation,
+# full-width letters and digits (not CJK) beside full-width punctuation (CJK), a character of extension
+# B, a lone surrogate, and Latin.
+WHITESPACE_ALPHABET = (
+    " \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2028\u202f\u3000\u200b\ufeff"
+    "中黨，。“”—…·\u3001\uff0c\uff10\uff21\uff41\uff5e\uff61\uff65\U00020000\ud800aZ1-_"
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(WHITESPACE_ALPHABET), max_size=30))
+def test_whitespace_is_joined_as_the_regex_and_is_cjk_say(text):
+    expected = python_join_whitespace(text)
+    assert join_whitespace(text) == expected
+    assert joined_text(text) == expected[0]
+
+
+def test_whitespace_of_real_text_is_joined_as_the_regex_and_is_cjk_say(corpus_dir):
+    for path in sorted(corpus_dir.rglob("*.txt")):
+        text = read_text(str(path))
+        assert join_whitespace(text) == python_join_whitespace(text), path.name
 
 
 def test_offsets_point_at_the_original_characters():

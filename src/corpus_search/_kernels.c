@@ -20,6 +20,7 @@
  * - map_codes(codes, table, out): code points through a dense table, for codetable.py.
  * - windows(...): the words around each occurrence that collocates count, walking the word flags.
  * - word_flags(...), word_characters(...): a block's word flags from jieba's pieces, at indexing.
+ * - join_whitespace(...): normalisation's step 1, whitespace dropped or kept as one space, with offsets.
  *
  * (About 1,020 lines, in one file so that the extension is one module with one build line; each function
  * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
@@ -890,18 +891,18 @@ done:
 
 /* -- word flags of a block, at indexing -------------------------------------------------------------- */
 
-/* Han ranges, a sequence of at most 8 (first, last) code point pairs, into `han`; their number, or -1. */
-static Py_ssize_t take_ranges(PyObject *ranges, long *han) {
+/* Code point ranges, a sequence of at most `most` (first, last) pairs, into `out`; their number, or -1. */
+static Py_ssize_t take_ranges(PyObject *ranges, long *out, Py_ssize_t most) {
     Py_ssize_t count = PySequence_Size(ranges);
     if (count < 0) return -1;
-    if (count > 8) {
-        PyErr_SetString(PyExc_ValueError, "more than 8 Han ranges");
+    if (count > most) {
+        PyErr_Format(PyExc_ValueError, "more than %zd code point ranges", most);
         return -1;
     }
     for (Py_ssize_t r = 0; r < count; r++) {
         PyObject *range = PySequence_GetItem(ranges, r);
         if (range == NULL) return -1;
-        int parsed = PyArg_ParseTuple(range, "ll", &han[2 * r], &han[2 * r + 1]);
+        int parsed = PyArg_ParseTuple(range, "ll", &out[2 * r], &out[2 * r + 1]);
         Py_DECREF(range);
         if (!parsed) return -1;
     }
@@ -929,7 +930,7 @@ static PyObject *word_characters(PyObject *self, PyObject *args) {
     int word_flag;
     long han[16];
     if (!PyArg_ParseTuple(args, "UOi", &text, &han_ranges, &word_flag)) return NULL;
-    Py_ssize_t ranges = take_ranges(han_ranges, han), length = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t ranges = take_ranges(han_ranges, han, 8), length = PyUnicode_GET_LENGTH(text);
     if (ranges < 0) return NULL;
     PyObject *result = PyBytes_FromStringAndSize(NULL, length + 1);
     if (result == NULL) return NULL;
@@ -951,7 +952,7 @@ static PyObject *word_flags(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "UUO!Oii", &own, &lookahead, &PyList_Type, &pieces, &han_ranges, &boundary_flag,
                           &word_flag))
         return NULL;
-    Py_ssize_t ranges = take_ranges(han_ranges, han);
+    Py_ssize_t ranges = take_ranges(han_ranges, han, 8);
     if (ranges < 0) return NULL;
     Py_ssize_t own_length = PyUnicode_GET_LENGTH(own), ahead = PyUnicode_GET_LENGTH(lookahead);
     PyObject *result = PyBytes_FromStringAndSize(NULL, own_length + ahead + 1);
@@ -993,6 +994,87 @@ fail:
 
 /* -- the module ---------------------------------------------------------------------------------- */
 
+/* -- whitespace joined (normalize.py, step 1) ----------------------------------------------------- */
+
+/* Whitespace as Python's regex `\s` sees it (Py_UNICODE_ISSPACE, as _sre tests it), plus the zero-width
+ * space and the byte-order mark. */
+static int is_space(Py_UCS4 ch) { return Py_UNICODE_ISSPACE(ch) || ch == 0x200B || ch == 0xFEFF; }
+
+/* normalize.is_cjk: one of `punctuation`, or in a CJK range unless a full-width letter or digit. */
+static int is_cjk(Py_UCS4 ch, const long *cjk, Py_ssize_t ranges, PyObject *punctuation) {
+    Py_ssize_t marks = PyUnicode_GET_LENGTH(punctuation);
+    int kind = PyUnicode_KIND(punctuation);
+    const void *data = PyUnicode_DATA(punctuation);
+    for (Py_ssize_t i = 0; i < marks; i++)
+        if (PyUnicode_READ(kind, data, i) == ch) return 1;
+    if (ch >= 0xFF00 && ch < 0xFF61 && Py_UNICODE_ISALNUM(ch)) return 0;
+    for (Py_ssize_t r = 0; r < ranges; r++)
+        if ((long)ch >= cjk[2 * r] && (long)ch <= cjk[2 * r + 1]) return 1;
+    return 0;
+}
+
+/* join_whitespace(text, cjk, punctuation, offsets) -> (joined, to_original or None)
+ *
+ * normalize.join_whitespace in one pass: each run of whitespace is dropped where it starts or ends the
+ * text or either neighbour is CJK (is_cjk), else it becomes one space; with `offsets`, the index in
+ * `text` of each character kept (a run's space: the run's start) and len(text) last, as a list. */
+static PyObject *join_whitespace(PyObject *self, PyObject *args) {
+    PyObject *text, *cjk_ranges, *punctuation;
+    int offsets;
+    long cjk[32];
+    if (!PyArg_ParseTuple(args, "UOUp", &text, &cjk_ranges, &punctuation, &offsets)) return NULL;
+    Py_ssize_t ranges = take_ranges(cjk_ranges, cjk, 16);
+    if (ranges < 0) return NULL;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), kept = 0;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 *joined = PyMem_Malloc(sizeof(Py_UCS4) * (length + 1));
+    Py_ssize_t *from = offsets ? PyMem_Malloc(sizeof(Py_ssize_t) * (length + 1)) : NULL;
+    PyObject *string = NULL, *list = NULL, *result = NULL;
+    if (joined == NULL || (offsets && from == NULL)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < length;) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (!is_space(ch)) {
+            if (from) from[kept] = i;
+            joined[kept++] = ch;
+            i++;
+            continue;
+        }
+        Py_ssize_t end = i + 1;
+        while (end < length && is_space(PyUnicode_READ(kind, data, end))) end++;
+        if (i > 0 && end < length && !is_cjk(PyUnicode_READ(kind, data, i - 1), cjk, ranges, punctuation) &&
+            !is_cjk(PyUnicode_READ(kind, data, end), cjk, ranges, punctuation)) {
+            if (from) from[kept] = i;
+            joined[kept++] = ' ';
+        }
+        i = end;
+    }
+    string = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, joined, kept);
+    if (string == NULL) goto done;
+    if (from) {
+        from[kept] = length;
+        list = PyList_New(kept + 1);
+        if (list == NULL) goto done;
+        for (Py_ssize_t k = 0; k <= kept; k++) {
+            PyObject *number = PyLong_FromSsize_t(from[k]);
+            if (number == NULL) goto done;
+            PyList_SET_ITEM(list, k, number);
+        }
+    } else {
+        list = Py_NewRef(Py_None);
+    }
+    result = PyTuple_Pack(2, string, list);
+done:
+    PyMem_Free(joined);
+    PyMem_Free(from);
+    Py_XDECREF(string);
+    Py_XDECREF(list);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"sa_range", sa_range, METH_VARARGS, "sa_range(codes, sa, pattern) -> (low, high)"},
     {"place", place, METH_VARARGS,
@@ -1017,6 +1099,8 @@ static PyMethodDef methods[] = {
      "windows(flags, length, starts, ends, count, boundary, word, out_start, out_end) -> written"},
     {"word_flags", word_flags, METH_VARARGS, "word_flags(own, lookahead, pieces, han, boundary, word) -> bytes"},
     {"word_characters", word_characters, METH_VARARGS, "word_characters(text, han, word) -> bytes"},
+    {"join_whitespace", join_whitespace, METH_VARARGS,
+     "join_whitespace(text, cjk, punctuation, offsets) -> (joined, to_original or None)"},
     {NULL, NULL, 0, NULL},
 };
 

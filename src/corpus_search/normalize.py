@@ -24,12 +24,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from . import _kernels as kernels
 from .codetable import CodeTable
 from .markup import strip_markup
 
 # Whitespace as Python's regex sees it, plus the zero-width space and a stray byte-order mark, which
 # PDF extraction leaves inside words.
-_WHITESPACE_RUN = re.compile(r"[\s\u200b\ufeff]+")
 _LEADING_WHITESPACE = re.compile(r"[\s\u200b\ufeff]*")
 
 # (first, last) code points that count as CJK for the whitespace rule.
@@ -48,6 +48,7 @@ _CJK_RANGES = (
 # Punctuation from General Punctuation and Latin-1 that Chinese text uses as its own: quotes, ellipsis,
 # dashes and the middle dot.
 _CJK_PUNCTUATION = frozenset("\u2014\u2015\u2018\u2019\u201c\u201d\u2026\u2027\u00b7")
+_CJK_MARKS = "".join(sorted(_CJK_PUNCTUATION))  # as the kernel takes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,22 +212,11 @@ def to_script(text: str, script: str) -> str:
 
 
 def join_whitespace(text: str) -> tuple[str, list[int]]:
-    """Step 1: drop whitespace next to CJK, collapse it to one space elsewhere; keep the offsets."""
-    pieces: list[str] = []
-    to_original: list[int] = []
-    kept_from = 0
-    for run in _WHITESPACE_RUN.finditer(text):
-        start, end = run.span()
-        pieces.append(text[kept_from:start])
-        to_original.extend(range(kept_from, start))
-        kept_from = end
-        if _joined_run(text, start, end):
-            pieces.append(" ")
-            to_original.append(start)
-    pieces.append(text[kept_from:])
-    to_original.extend(range(kept_from, len(text)))
-    to_original.append(len(text))
-    return "".join(pieces), to_original
+    """Step 1: drop whitespace next to CJK (is_cjk), collapse it to one space elsewhere; keep the offsets.
+    A run of whitespace (as _LEADING_WHITESPACE takes it) at the start or end of the text is dropped; a kept run's
+    space maps to the run's first character. In one pass in C (_kernels.join_whitespace; the regex and
+    is_cjk are what tests/test_normalize.py checks it against)."""
+    return kernels.join_whitespace(text, _CJK_RANGES, _CJK_MARKS, True)
 
 
 def whitespace_edges(text: str) -> tuple[int, int]:
@@ -239,13 +229,7 @@ def whitespace_edges(text: str) -> tuple[int, int]:
 
 def joined_text(text: str) -> str:
     """join_whitespace's text alone, without the offsets (for context shown around a match)."""
-    return _WHITESPACE_RUN.sub(lambda run: _joined_run(text, run.start(), run.end()), text)
-
-
-def _joined_run(text: str, start: int, end: int) -> str:
-    if start == 0 or end == len(text) or is_cjk(text[start - 1]) or is_cjk(text[end]):
-        return ""
-    return " "
+    return kernels.join_whitespace(text, _CJK_RANGES, _CJK_MARKS, False)[0]
 
 
 def normalize(text: str, markup: bool = False) -> Normalized:
