@@ -221,6 +221,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     points = _code_points(text).copy()
     points[np.asarray(separators, dtype=np.int64)] = SEPARATOR
     alphabet, codes = _dense_codes(points)
+    del text, points  # 6 bytes a character that the sort below need not share memory with
     # divsufsort is a foreign call that releases the GIL (ctypes), so it sorts on one core while this
     # thread sums the blocks' word counts on the other (at the end of a build, nothing else runs).
     with ThreadPoolExecutor(1) as sorter:
@@ -282,9 +283,10 @@ def write_part(path: str, paths: list[str], arrays: dict[str, np.ndarray]) -> No
     temporary = path + ".tmp"
     with open(temporary, "wb") as handle:
         handle.write(len(header).to_bytes(8, "little") + header)
-        for array in arrays.values():
-            data = np.ascontiguousarray(array).tobytes()
-            handle.write(data + b"\0" * (-len(data) % 8))
+        for array in arrays.values():  # from the array's own memory: a copy of the suffix array is 4 bytes a character
+            data = np.ascontiguousarray(array)
+            handle.write(memoryview(data).cast("B"))
+            handle.write(b"\0" * (-data.nbytes % 8))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
