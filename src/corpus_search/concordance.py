@@ -131,10 +131,7 @@ def window_words(result: SearchResult, window: int = DEFAULT_WINDOW) -> Counter[
     for _, key in result.in_text_order():
         for found in spans:
             by_block.setdefault(key[0], []).extend(found.get(key, ()))
-    seen: Counter[str] = Counter()
-    for docnum, occurrences in by_block.items():
-        seen.update(searcher.words_around(docnum, occurrences, window))
-    return seen
+    return searcher.words_around(by_block, window)
 
 
 def score_collocates(seen: Counter[str], frequencies: Counter[str], total: int, min_count: int) -> list[Collocate]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate, pairwise
 
@@ -466,35 +466,52 @@ class IndexReader:
             self._bounds[docnum] = bytes(part.flags[start : int(part.block_end[block]) + LOOKAHEAD + 1])
         return self._bounds[docnum]
 
-    def words_around(self, docnum: int, spans: Iterable[tuple[int, int]], count: int) -> Counter[str]:
-        """How often each word of a block is among the `count` words that end at or before the start of
-        a span, or the `count` that start at or after its end (spans in the block's normalised offsets).
-        Only words with a word character count (analysis.is_collocate, read from the WORD_CHAR flags that
-        indexing set on this same text), so punctuation is stepped over. The words are found in C
-        (_kernels.windows), and only their characters are decoded."""
-        part, block = self.part_of(docnum)
-        origin, end = int(part.block_start[block]), int(part.block_end[block])
-        around = np.asarray(list(spans), dtype=np.int64).reshape(-1, 2)
-        reach = min(count, end - origin)  # a block has no more words a side than characters
-        step = max(1, _WINDOW_WORDS // max(1, 2 * reach))  # spans a call, so that its arrays stay small
-        flags, seen = part.flags[origin : end + 1], Counter()
-        for low in range(0, len(around), step):
-            chunk = around[low : low + step]
-            starts, ends = (np.empty(2 * reach * len(chunk), dtype=np.int64) for _ in range(2))
-            written = kernels.windows(
-                flags,
-                end - origin,
-                np.ascontiguousarray(chunk[:, 0]),
-                np.ascontiguousarray(chunk[:, 1]),
-                reach,
-                BOUNDARY,
-                WORD_CHAR,
-                starts,
-                ends,
-            )
-            starts, ends = starts[:written], ends[:written]
-            text = part.characters(_ranges(starts, ends) + origin)
-            seen.update(text[begin:cut] for begin, cut in pairwise([0, *np.cumsum(ends - starts).tolist()]))
+    def words_around(self, spans: Mapping[int, Iterable[tuple[int, int]]], count: int) -> Counter[str]:
+        """How often each word is among the `count` words that end at or before the start of a span, or
+        the `count` that start at or after its end, over the spans of every block given (document number
+        → spans in the block's normalised offsets). Only words with a word character count
+        (analysis.is_collocate, read from the WORD_CHAR flags that indexing set on this same text), so
+        punctuation is stepped over. The words are found in C (_kernels.windows) block by block, and
+        counted part by part (Part.strings_counted), up to _WINDOW_WORDS at a time."""
+        seen: Counter[str] = Counter()
+        pending: list[tuple[np.ndarray, np.ndarray]] = []
+        held, holder = 0, None
+
+        def count_pending() -> None:
+            if pending:
+                seen.update(holder.strings_counted(*(np.concatenate(ends) for ends in zip(*pending, strict=True))))
+                pending.clear()
+
+        for docnum, block_spans in spans.items():
+            part, block = self.part_of(docnum)
+            if part is not holder or held >= _WINDOW_WORDS:
+                count_pending()
+                holder, held = part, 0
+            origin, end = int(part.block_start[block]), int(part.block_end[block])
+            around = np.asarray(list(block_spans), dtype=np.int64).reshape(-1, 2)
+            reach = min(count, end - origin)  # a block has no more words a side than characters
+            step = max(1, _WINDOW_WORDS // max(1, 2 * reach))  # spans a call, so that its arrays stay small
+            flags = part.flags[origin : end + 1]
+            for low in range(0, len(around), step):
+                if held >= _WINDOW_WORDS:
+                    count_pending()
+                    held = 0
+                chunk = around[low : low + step]
+                starts, ends = (np.empty(2 * reach * len(chunk), dtype=np.int64) for _ in range(2))
+                written = kernels.windows(
+                    flags,
+                    end - origin,
+                    np.ascontiguousarray(chunk[:, 0]),
+                    np.ascontiguousarray(chunk[:, 1]),
+                    reach,
+                    BOUNDARY,
+                    WORD_CHAR,
+                    starts,
+                    ends,
+                )
+                pending.append((starts[:written] + origin, ends[:written] + origin))
+                held += written
+        count_pending()
         return seen
 
     def passage_run(self, docnum: int, passage: int, length: int, folded: bool) -> str | None:
@@ -640,9 +657,3 @@ def _open(index_dir: str, attempts: int = 5):
 
 
 _WINDOW_WORDS = 1 << 20  # words found in one call of words_around's kernel, at most
-
-
-def _ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """The integers of each range [low, high), one range after another."""
-    sizes = high - low
-    return np.repeat(low - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))

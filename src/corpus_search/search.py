@@ -21,7 +21,7 @@ import itertools
 import operator
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -230,8 +230,8 @@ class Searcher:
     def bounds(self, docnum: int) -> bytes:
         return self.reader.bounds(docnum)
 
-    def words_around(self, docnum: int, spans: Iterable[Span], count: int) -> Counter[str]:
-        return self.reader.words_around(docnum, spans, count)
+    def words_around(self, spans: Mapping[int, Iterable[Span]], count: int) -> Counter[str]:
+        return self.reader.words_around(spans, count)
 
     def word_frequencies(self, docnums: Iterable[int], words: Iterable[str]) -> tuple[Counter[str], int]:
         return self.reader.word_frequencies(docnums, words)

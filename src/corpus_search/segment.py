@@ -47,6 +47,7 @@ them in the background, and the encoder) stays beside reading one.)
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import mmap
 import os
@@ -70,6 +71,7 @@ PART_CHARS = 1 << 24  # characters; a run of blocks is cut into parts of about t
 BUCKET_SHIFT = 6  # passage_bucket counts passages per run of BUCKET = 64 positions (a passage is ~50)
 BUCKET = 1 << BUCKET_SHIFT
 _SUFFIX = ".seg"
+_PACKED = 3  # characters of a string that Part.strings_counted packs into one integer, 21 bits each
 _NAME = re.compile(r"cs-(.+)-(\d+)\.seg\Z")
 
 
@@ -386,12 +388,43 @@ class Part:
 
     def characters(self, positions: np.ndarray) -> str:
         """The characters as normalised (before folding) at the given positions, as one string."""
+        return self.points(positions).tobytes().decode("utf-32-le", errors="surrogatepass")
+
+    def points(self, positions: np.ndarray) -> np.ndarray:
+        """The code points as normalised (before folding) at the given positions (uint32)."""
         points = self.alphabet[self.codes[positions]]
         at = np.minimum(np.searchsorted(self.diff_at, positions), max(len(self.diff_at) - 1, 0))
         if len(self.diff_at):
             changed = self.diff_at[at] == positions
             points[changed] = self.diff_char[at[changed]]
-        return points.tobytes().decode("utf-32-le", errors="surrogatepass")
+        return points
+
+    def strings_counted(self, starts: np.ndarray, ends: np.ndarray) -> Counter[str]:
+        """How often each string of normalised characters [starts[i], ends[i]) (part positions) occurs
+        among them. Strings of one to three characters (most words) are counted as integers, their
+        code points packed 21 bits each, by numpy; only the distinct ones are decoded. Longer ones are
+        read as one text and cut."""
+        counted: Counter[str] = Counter()
+        lengths = ends - starts
+        for length in range(1, _PACKED + 1):  # a length at a time: keys of different lengths never meet
+            at = starts[lengths == length]
+            if not len(at):
+                continue
+            keys = np.zeros(len(at), dtype=np.uint64)
+            for offset in range(length):
+                keys = (keys << np.uint64(21)) | self.points(at + offset).astype(np.uint64)
+            distinct, counts = np.unique(keys, return_counts=True)
+            shifts = np.arange(length - 1, -1, -1, dtype=np.uint64) * np.uint64(21)
+            points = (distinct[:, None] >> shifts & np.uint64(0x1FFFFF)).astype("<u4")
+            text = points.tobytes().decode("utf-32-le", errors="surrogatepass")
+            strings = (text[at : at + length] for at in range(0, len(text), length))
+            counted.update(dict(zip(strings, counts.tolist(), strict=True)))
+        longer = lengths > _PACKED
+        if longer.any():
+            low, high = starts[longer], ends[longer]
+            text = self.characters(_ranges(low, high))
+            counted.update(text[begin:cut] for begin, cut in itertools.pairwise([0, *np.cumsum(high - low).tolist()]))
+        return counted
 
     def close(self) -> None:
         for name in list(self.__dict__):
@@ -425,3 +458,9 @@ def remove_unused(index_dir: str, segment_ids: set[str]) -> None:
 def _remove(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)
+
+
+def _ranges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The integers of each range [low, high), one range after another."""
+    sizes = high - low
+    return np.repeat(low - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
