@@ -22,7 +22,7 @@
  * - word_flags(...), word_characters(...): a block's word flags from jieba's pieces, at indexing.
  * - join_whitespace(...): normalisation's step 1, whitespace dropped or kept as one space, with offsets.
  *
- * (About 1,020 lines, in one file so that the extension is one module with one build line; each function
+ * (About 1,110 lines, in one file so that the extension is one module with one build line; each function
  * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
  *
  * Positions rise in every call the engine makes, so each lookup gallops from the previous answer: the
