@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,27 @@ def test_a_file_split_over_parts_is_read_back_exactly(small_parts):
             read[part_path(part, block)] = read.get(part_path(part, block), "") + piece
     for path in FILES:
         assert read[path.name] == normalize(read_text(str(path))).text
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_strings_counted_are_the_normalised_text_cut_and_counted(small_parts, data):
+    # Ranges of one to seven characters inside one block (packed as integers up to three, read as text
+    # beyond), counted against the block's normalised text (variants unfolded) sliced in Python.
+    import numpy as np
+
+    parts, _ = small_parts
+    part = data.draw(st.sampled_from(parts))
+    block = data.draw(st.integers(0, len(part.block_doc) - 1))
+    low, high = int(part.block_start[block]), int(part.block_end[block])
+    text = part.normalized(low, high)
+    ranges = data.draw(
+        st.lists(st.integers(0, high - low - 1).flatmap(lambda at: st.tuples(st.just(at), st.integers(1, 7))))
+    )
+    ranges = [(at, min(at + size, high - low)) for at, size in ranges]
+    starts = np.asarray([at for at, _ in ranges], dtype=np.int64) + low
+    ends = np.asarray([end for _, end in ranges], dtype=np.int64) + low
+    assert part.strings_counted(starts, ends) == Counter(text[at:end] for at, end in ranges)
 
 
 def test_a_string_with_a_character_the_part_lacks_is_not_found(small_parts):

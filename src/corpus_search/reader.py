@@ -117,11 +117,9 @@ class Located:
             rows = rows[:kept]
             found = wanted if kept == len(wanted) else counted.passages[rows]  # an AND's: every one
             count = counted.count[rows]
-            exact = count if spelled is None else None  # the kept tally's exact column is its count
-            counted = Tally(found, count, counted.whole[rows], exact)
-            if spelled is None:
-                return counted
-            starts = starts[index[:read]]
+            counted = Tally(found, count, counted.whole[rows], count)  # the kept tally's exact is its count
+            if spelled is not None:
+                starts = starts[index[:read]]
         if spelled is None:
             return counted
         # Spelled occurrences per passage as differences of one running sum (np.add.reduceat over a bool
@@ -479,7 +477,7 @@ class IndexReader:
 
         def count_pending() -> None:
             if pending:
-                seen.update(holder.strings_counted(*(np.concatenate(ends) for ends in zip(*pending, strict=True))))
+                seen.update(holder.strings_counted(*(np.concatenate(column) for column in zip(*pending, strict=True))))
                 pending.clear()
 
         for docnum, block_spans in spans.items():
