@@ -213,9 +213,9 @@ def to_script(text: str, script: str) -> str:
 
 def join_whitespace(text: str) -> tuple[str, list[int]]:
     """Step 1: drop whitespace next to CJK (is_cjk), collapse it to one space elsewhere; keep the offsets.
-    A run of whitespace (as _LEADING_WHITESPACE takes it) at the start or end of the text is dropped; a kept run's
-    space maps to the run's first character. In one pass in C (_kernels.join_whitespace; the regex and
-    is_cjk are what tests/test_normalize.py checks it against)."""
+    A run of whitespace at the start or end of the text is dropped; a kept run's space maps to the run's
+    first character. In one pass in C (_kernels.join_whitespace; tests/test_normalize.py checks it against
+    a regex over the same whitespace and is_cjk)."""
     return kernels.join_whitespace(text, _CJK_RANGES, _CJK_MARKS, True)
 
 

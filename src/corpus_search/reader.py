@@ -472,19 +472,21 @@ class IndexReader:
         punctuation is stepped over. The words are found in C (_kernels.windows) block by block, and
         counted part by part (Part.strings_counted), up to _WINDOW_WORDS at a time."""
         seen: Counter[str] = Counter()
-        pending: list[tuple[np.ndarray, np.ndarray]] = []
+        pending: list[tuple[np.ndarray, np.ndarray]] = []  # window words of `holder` not yet counted
         held, holder = 0, None
 
         def count_pending() -> None:
+            nonlocal held
             if pending:
                 seen.update(holder.strings_counted(*(np.concatenate(column) for column in zip(*pending, strict=True))))
                 pending.clear()
+            held = 0
 
         for docnum, block_spans in spans.items():
             part, block = self.part_of(docnum)
-            if part is not holder or held >= _WINDOW_WORDS:
+            if part is not holder:
                 count_pending()
-                holder, held = part, 0
+                holder = part
             origin, end = int(part.block_start[block]), int(part.block_end[block])
             around = np.asarray(list(block_spans), dtype=np.int64).reshape(-1, 2)
             reach = min(count, end - origin)  # a block has no more words a side than characters
@@ -493,7 +495,6 @@ class IndexReader:
             for low in range(0, len(around), step):
                 if held >= _WINDOW_WORDS:
                     count_pending()
-                    held = 0
                 chunk = around[low : low + step]
                 starts, ends = (np.empty(2 * reach * len(chunk), dtype=np.int64) for _ in range(2))
                 written = kernels.windows(

@@ -418,7 +418,7 @@ class Part:
             shifts = np.arange(length - 1, -1, -1, dtype=np.uint64) * np.uint64(21)
             points = (distinct[:, None] >> shifts & np.uint64(0x1FFFFF)).astype("<u4")
             text = points.tobytes().decode("utf-32-le", errors="surrogatepass")
-            strings = (text[at : at + length] for at in range(0, len(text), length))
+            strings = (text[begin : begin + length] for begin in range(0, len(text), length))
             counted.update(dict(zip(strings, counts.tolist(), strict=True)))
         longer = lengths > _PACKED
         if longer.any():
