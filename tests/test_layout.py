@@ -21,6 +21,7 @@ ALLOWED = {
         "errors",
         "formats",
         "loader",
+        "memory",
         "metadata",
         "segment",
         "store",

@@ -32,6 +32,7 @@ from .analysis import use_user_words
 from .errors import CorpusSearchError
 from .formats import DEFAULT_GLOBS, RECORD_KINDS, extension, extract
 from .loader import SourceFile, blocks_from_records, blocks_from_text, find_files
+from .memory import return_freed_memory
 from .segment import Part, PartBuilder, part_files, remove_unused
 from .userdict import UserDict, parse_user_dict, read_user_dict
 from .workers import worker_pool
@@ -141,6 +142,7 @@ def build_index(
     leaves the previous index as it was (the metadata table is replaced after it).
     """
     started = time.perf_counter()
+    return_freed_memory()  # before the workers fork: they inherit it
     if user_dict is not None and drop_user_dict:
         raise CorpusSearchError("a user dictionary cannot be given and dropped at once")
     new_dict = read_user_dict(user_dict) if user_dict is not None else None
