@@ -13,7 +13,7 @@ from corpus_search.analysis import BOUNDARY, WORD_CHAR
 from corpus_search.matching import _pairs_by_passage, _shortest_in_arrays, pairs_in_passages, shortest_matches
 from corpus_search.query import Near, Term
 from corpus_search.reader import Located, common, rising, without
-from corpus_search.segment import passage_buckets
+from corpus_search.segment import _dense_codes, passage_buckets
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -24,11 +24,51 @@ codes_lists = st.lists(st.integers(0, 5), min_size=0, max_size=60)
 @given(codes_lists, st.lists(st.integers(0, 6), min_size=1, max_size=4), st.booleans())
 def test_sa_range_holds_exactly_the_suffixes_that_start_with_the_pattern(codes, pattern, wide):
     array = np.asarray(codes, dtype=np.uint32 if wide else np.uint16)
-    sa = divsufsort(array) if len(array) else np.zeros(0, dtype=np.int32)
+    sa = np.empty(len(array), dtype=np.int32)
+    kernels.suffix_array(array, sa)
     low, high = kernels.sa_range(array, sa, np.asarray(pattern, dtype=np.uint32))
     expected = {i for i in range(len(codes)) if codes[i : i + len(pattern)] == pattern}
     assert set(sa[low:high].tolist()) == expected
     assert high - low == len(expected)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.integers(0, 3), max_size=200), st.booleans())
+def test_suffix_array_sorts_every_suffix_as_python_sorts_the_lists(codes, wide):
+    """Small alphabets, so that long repeats (SA-IS's recursion) are common; a suffix that is a prefix of
+    another sorts first, as lists compare."""
+    array = np.asarray(codes, dtype=np.uint32 if wide else np.uint16)
+    out = np.full(len(codes), -1, dtype=np.int32)
+    kernels.suffix_array(array, out)
+    assert out.tolist() == sorted(range(len(codes)), key=lambda start: codes[start:])
+
+
+def test_suffix_array_is_divsufsorts_on_real_text_repeated_text_and_code_points(corpus_dir):
+    """Real text as a part's dense uint16 codes, the same text four times over (a corpus of copies,
+    where divsufsort is slowest), and raw code points as uint32; against pydivsufsort, a sort of
+    another algorithm (it sorts the 2n or 4n bytes and keeps the starts of whole codes)."""
+    text = "".join(path.read_text(encoding="utf-8-sig") for path in sorted(corpus_dir.rglob("*.txt")))[: 1 << 20]
+    points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    _, codes = _dense_codes(points)
+    assert codes.dtype == np.uint16 and len(codes) > 100_000
+    for array in (codes, np.tile(codes[: 1 << 17], 4), points):
+        out = np.empty(len(array), dtype=np.int32)
+        kernels.suffix_array(array, out)
+        assert np.array_equal(out, divsufsort(array))
+
+
+def test_suffix_array_refuses_what_it_cannot_sort():
+    with pytest.raises(ValueError, match="out is not as long"):
+        kernels.suffix_array(np.zeros(3, dtype=np.uint16), np.zeros(2, dtype=np.int32))
+    with pytest.raises(TypeError, match="unexpected item size"):
+        kernels.suffix_array(np.zeros(3, dtype=np.uint8), np.zeros(3, dtype=np.int32))
+    with pytest.raises(ValueError, match="code of 2"):
+        kernels.suffix_array(np.asarray([1, 2**31], dtype=np.uint32), np.zeros(2, dtype=np.int32))
+    empty = np.zeros(0, dtype=np.int32)
+    kernels.suffix_array(np.zeros(0, dtype=np.uint16), empty)
+    one = np.full(1, 7, dtype=np.int32)
+    kernels.suffix_array(np.asarray([5], dtype=np.uint16), one)
+    assert one.tolist() == [0]
 
 
 @SETTINGS

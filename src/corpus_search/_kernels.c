@@ -7,6 +7,7 @@
  * Python oracle.
  *
  * - sa_range(codes, sa, pattern): the range of the suffix array whose suffixes start with `pattern`.
+ * - suffix_array(codes, out): a part's suffix array, sorted by sais-lite (sais.c, a file of its own).
  * - place(...): occurrences (rising part positions) placed in blocks and passages, with whole-word marks.
  * - rising(values, keys, right, out): np.searchsorted for keys that rise.
  * - shortest(...): the shortest match from each start of a pattern of one or two literal parts.
@@ -22,8 +23,9 @@
  * - word_flags(...), word_characters(...): a block's word flags from jieba's pieces, at indexing.
  * - join_whitespace(...): normalisation's step 1, whitespace dropped or kept as one space, with offsets.
  *
- * (About 1,110 lines, in one file so that the extension is one module with one build line; each function
- * is one loop and its argument checks, over the shared helpers for buffers and galloping below.)
+ * (About 1,150 lines, in one file so that the shared helpers for buffers and galloping below serve every
+ * function; each function is one loop and its argument checks. The suffix sort is vendored code, kept
+ * apart in sais.c as its authors wrote it.)
  *
  * Positions rise in every call the engine makes, so each lookup gallops from the previous answer: the
  * cost is O(n log(m / n)) for n positions in a table of m, not n binary searches over the whole table.
@@ -197,6 +199,49 @@ done:
     release(&codes);
     release(&sa);
     release(&pattern);
+    return result;
+}
+
+/* -- suffix_array ---------------------------------------------------------------------------------- */
+
+int cs_suffix_array(const void *T, int32_t *SA, int32_t n, int32_t k, int cs); /* sais.c */
+
+/* suffix_array(codes, out): out[i] = the start of the i-th smallest suffix of `codes` (uint16, or
+ * uint32 below 2**31), a suffix that is a prefix of another sorting first: a part's suffix array, sorted
+ * as its codes by SA-IS (sais.c), with the GIL released. */
+static PyObject *suffix_array(PyObject *self, PyObject *args) {
+    PyObject *objects[2];
+    if (!PyArg_ParseTuple(args, "OO", &objects[0], &objects[1])) return NULL;
+    static const char *names[] = {"codes", "out"};
+    static const int sizes[] = {2 | 4, 4};
+    Array arrays[2];
+    PyObject *result = NULL;
+    if (take_all(objects, arrays, 2, names, sizes, 1, -1) < 0) goto done;
+    Py_ssize_t count = arrays[0].length;
+    if (arrays[1].length != count) {
+        PyErr_SetString(PyExc_ValueError, "suffix_array: out is not as long as codes");
+        goto done;
+    }
+    if (count > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "suffix_array: more than 2**31 - 1 codes");
+        goto done;
+    }
+    int status = 0, size = arrays[0].size;
+    const void *codes = arrays[0].view.buf;
+    Py_BEGIN_ALLOW_THREADS
+    uint32_t largest = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint32_t code = size == 2 ? ((const uint16_t *)codes)[i] : ((const uint32_t *)codes)[i];
+        if (code > largest) largest = code;
+    }
+    if (largest >= INT32_MAX) status = -1;
+    else status = cs_suffix_array(codes, (int32_t *)arrays[1].view.buf, (int32_t)count, (int32_t)largest + 1, size);
+    Py_END_ALLOW_THREADS
+    if (status == -2) PyErr_NoMemory();
+    else if (status != 0) PyErr_SetString(PyExc_ValueError, "suffix_array: a code of 2**31 - 1 or more");
+    else result = Py_NewRef(Py_None);
+done:
+    release_all(arrays, 2);
     return result;
 }
 
@@ -1081,6 +1126,7 @@ static PyMethodDef methods[] = {
      "place(starts, ends, length, block_start, block_end, live, passage_start, flags, boundary, buckets, "
      "shift, offsets, out_start, out_end, out_block, out_passage, out_whole, out_at) -> count"},
     {"rising", rising, METH_VARARGS, "rising(values, keys, right, out) -> None"},
+    {"suffix_array", suffix_array, METH_VARARGS, "suffix_array(codes, out) -> None"},
     {"shortest", shortest, METH_VARARGS,
      "shortest(firsts, seconds, flags, word, own_length, first_length, gaps, second_length, out_start, "
      "out_end) -> count"},

@@ -4,7 +4,8 @@ Whoosh keeps each block's text as written, its path, number and columns, and mak
 every Whoosh segment, this module keeps one or more *parts*: files named `cs-<segment id>-<k>.seg`, each
 the blocks of a run of the segment's documents. A part is the forward index and the reverse index of its
 text at once, as infini-gram keeps a shard: the folded normalised text as small integer codes, its suffix
-array (pydivsufsort), and flat tables; it is memory-mapped and opened without unpickling anything.
+array (sorted as codes by sais-lite: _kernels.suffix_array), and flat tables; it is memory-mapped and
+opened without unpickling anything.
 
 Layout of a part file: 8 bytes (little-endian length of the header), a JSON header
 `{"arrays": {name: [dtype, offset, count]}, "paths": [...]}`, then each array, 8-byte aligned. The parts of a segment
@@ -17,7 +18,7 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
   with the separator, and so does each record of a file of records (formats.py: JSON Lines, CSV), so no
   match runs from one record into the next. A file (or record) split over two parts ends its first part
   with the lookahead (LOOKAHEAD characters of the next block) and the separator.
-- `sa` (int32, int64 past 2**31 characters): the suffix array of `codes`.
+- `sa` (int32): the suffix array of `codes` (a part holds at most about 2 × PART_CHARS characters).
 - `flags` (uint8, one per character and one more): BOUNDARY and WORD_CHAR (analysis.py).
 - `diff_at` (int64) and `diff_char` (uint32): where the normalised text differs from the folded one,
   and its character there, so the text as normalised (before folding) can be read back exactly.
@@ -178,8 +179,6 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     """The paths and arrays of one part, from (Whoosh document number, piece) of consecutive blocks."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pydivsufsort import divsufsort
-
     pieces: list[str] = []
     flags: list[bytes] = []
     diff_at: list[np.ndarray] = []
@@ -225,14 +224,15 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     points[np.asarray(separators, dtype=np.int64)] = SEPARATOR
     alphabet, codes = _dense_codes(points)
     del text, points  # 6 bytes a character that the sort below need not share memory with
-    # divsufsort is a foreign call that releases the GIL (ctypes), so it sorts on one core while this
-    # thread sums the blocks' word counts on the other (at the end of a build, nothing else runs).
+    # The sort (SA-IS, in C) releases the GIL, so it runs on one core while this thread sums the blocks'
+    # word counts on the other (at the end of a build, nothing else runs).
+    suffixes = np.empty(len(codes), dtype=np.int32)
     with ThreadPoolExecutor(1) as sorter:
-        sorting = sorter.submit(divsufsort, codes) if len(codes) else None
+        sorting = sorter.submit(kernels.suffix_array, codes, suffixes)
         words: Counter[str] = Counter()
         for _, piece in blocks:
             words.update(read_word_counts(piece.words))
-        suffixes = sorting.result() if sorting else np.zeros(0, dtype=np.int32)
+        sorting.result()
     starts_of_passages = np.concatenate(passage_start) if passage_start else np.zeros(0, dtype=np.int64)
     flag_array = np.frombuffer(b"".join(flags) + b"\0", dtype=np.uint8).copy()
     flag_array[np.asarray(block_end, dtype=np.int64)] |= BOUNDARY  # a block ends a word, as it always has
