@@ -114,12 +114,22 @@ def test_normalising_twice_changes_nothing_on_real_text(corpus_dir):
         assert normalize(once).text == once
 
 
+def _t2s_keys() -> list[str]:
+    """The phrase keys of OpenCC's t2s tables."""
+    from corpus_search.normalize import _converter
+
+    converter = _converter("t2s")
+    converter._init_dict()
+    *phrase_tables, _ = converter._dict_chain_data[0]
+    return sorted({key for _, _, table in phrase_tables for key in table})
+
+
 def _t2s_pieces() -> list[str]:
     """What t2s text is made of: phrase keys of its tables, characters of its table, OpenCC's separators."""
     from corpus_search.normalize import _fast_conversion
 
     fast = _fast_conversion("t2s")
-    keys = fast.phrases.pattern.replace("\\", "").split("|")
+    keys = _t2s_keys()
     return (
         sorted(keys)[::7] + [chr(code) for code in sorted(fast.characters.mapping)[::50]] + list("，。 \n\t-、…「」ab1")
     )
@@ -134,6 +144,28 @@ def test_the_fast_t2s_is_opencc_s_own(pieces):
     text = "".join(pieces)
     converter = _converter("t2s")
     assert _fast_convert(text, converter, _fast_conversion("t2s")) == converter.convert(text)
+
+
+def _longest_first(keys) -> re.Pattern:
+    return re.compile("|".join(map(re.escape, sorted(keys, key=len, reverse=True))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.text("ab一上不", min_size=1, max_size=4), min_size=1, max_size=12), st.text("ab一上不c", max_size=60))
+def test_the_factored_phrase_pattern_finds_what_the_keys_longest_first_find(keys, text):
+    from corpus_search.normalize import _trie_pattern
+
+    factored = re.compile(_trie_pattern(sorted(keys)))
+    assert [m.span() for m in factored.finditer(text)] == [m.span() for m in _longest_first(keys).finditer(text)]
+
+
+def test_the_factored_t2s_pattern_finds_what_the_keys_longest_first_find_in_real_text(corpus_dir):
+    from corpus_search.normalize import _fast_conversion
+
+    text = "".join(read_text(str(path)) for path in sorted(corpus_dir.rglob("*.txt")))[:2_000_000]
+    found = [m.span() for m in _fast_conversion("t2s").phrases.finditer(text)]
+    assert len(found) > 20
+    assert found == [m.span() for m in _longest_first(_t2s_keys()).finditer(text)]
 
 
 def test_the_fast_t2s_is_opencc_s_own_on_real_text(corpus_dir):
