@@ -220,25 +220,26 @@ class Highlighter:
         in_record = reader.block_record[reader.block_of(docnum)] >= 0
         breaks = [] if in_record else line_starts(text)
         read_block = functools.partial(reader.block_text, docnum)
+        origin, base, find = starts[first], norms[first], bisect.bisect_left
         for passage in run:
-            ends = (passage + 1, min(passage + 2, count))
-            own_from, own_to, combined_to = (starts[index] - starts[first] for index in (passage, *ends))
+            after = min(passage + 2, count)  # the end of the passage and the next: what shown() searches
+            own_from, own_to = starts[passage] - origin, starts[passage + 1] - origin
+            combined_to = starts[after] - origin
             combined = text[own_from:combined_to]
             if not (
                 lined_up
                 and combined
                 and not (passage + 1 == count and followed)
                 and _joined_alike(combined, own_from, to_original)
-                and all(
-                    bisect.bisect_left(to_original, starts[index] - starts[first]) == norms[index] - norms[first]
-                    for index in (passage, *ends)
-                )
+                and find(to_original, own_from) == norms[passage] - base
+                and find(to_original, own_to) == norms[passage + 1] - base
+                and find(to_original, combined_to) == norms[after] - base
             ):
                 yield self.shown((docnum, passage), units, options)
                 continue
-            line, base = layout.lines[passage], norms[first]
+            line = layout.lines[passage]
             lines_before = bisect.bisect_right(breaks, own_from)
-            limit = norms[ends[1]] - base  # the end of the text shown() searches
+            limit = norms[after] - base  # the end of the text shown() searches
             occurrences = []
             for start, end in found.get(passage, ()):
                 if end - base > limit:
