@@ -147,11 +147,13 @@ def passage_bounds(text: str, begin: int = 0, markup: bool = False) -> list[int]
 def _normalize_part(text: str, start: int, end: int, markup: bool = False) -> tuple[str, list[int]]:
     """Normalise text[start:end] as it reads inside the whole text: the character after `end` (after
     the markup there, with `markup`) is seen, so a space before it is kept or dropped as in the whole,
-    but not kept. Offsets are into `text`."""
+    but not kept. Offsets are from `start` (not shifted, which would cost a pass over a million
+    characters' list), and may run on past the text's end: a search for an offset below `end - start`
+    finds what it would in the text's own."""
     seen = markup_end(text, end) if markup else end
     normalized = normalize(text[start : seen + 1], markup)
     keep = bisect.bisect_left(normalized.to_original, end - start)
-    return normalized.text[:keep], [start + index for index in normalized.to_original[:keep]]
+    return normalized.text[:keep], normalized.to_original
 
 
 def blocks_from_records(path: str, records: Iterable[tuple[str, int]]) -> Iterator[Block]:
@@ -197,7 +199,8 @@ def blocks_from_text(
             following = _normalize_part(text, starts[last], window_end, marked)[0]
         else:
             following = ""
-        norm_starts = [bisect.bisect_left(to_original, start) for start in starts[first:last]]
+        origin = starts[first]
+        norm_starts = [bisect.bisect_left(to_original, start - origin) for start in starts[first:last]]
         if record < 0:
             lines = [line_of(line_offsets, start) for start in starts[first:last]]
         else:
