@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 from pydivsufsort import divsufsort
 
 from corpus_search import _kernels as kernels
-from corpus_search.analysis import BOUNDARY, WORD_CHAR
+from corpus_search.analysis import BOUNDARY, WORD_CHAR, encode_word_counts, read_word_counts
 from corpus_search.matching import _pairs_by_passage, _shortest_in_arrays, pairs_in_passages, shortest_matches
 from corpus_search.query import Near, Term
 from corpus_search.reader import Located, common, rising, without
@@ -398,3 +400,44 @@ def test_rows_in_refuses_an_out_index_too_short():
     assert rows.tolist() == [1, 2] and index[:4].tolist() == [2, 3, 4, 5]
     with pytest.raises(ValueError, match="too short"):
         kernels.rows_in(distinct, count, wanted, rows, np.empty(3, dtype=np.int64))
+
+
+def _summed(tables: list[bytes]) -> bytes:
+    """How segment.py summed blocks' word counts before the kernel: Counters, then sorted as str."""
+    words: Counter[str] = Counter()
+    for table in tables:
+        words.update(read_word_counts(table))
+    return encode_word_counts(sorted(words.items()))
+
+
+# Words of any characters but the two that end a field: CJK, ASCII, extension B, a lone surrogate.
+_WORDS = st.text(
+    st.characters(blacklist_characters="\t\n", blacklist_categories=("Cs",)) | st.just("\ud800"), max_size=6
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(_WORDS, st.integers(1, 10**12), max_size=12), max_size=8))
+def test_sum_counts_is_the_counters_summed_in_code_point_order(tables):
+    encoded = [encode_word_counts(table.items()) for table in tables]
+    assert kernels.sum_counts(encoded) == _summed(encoded)
+
+
+def test_sum_counts_sums_real_blocks_as_counters_do(sample_index):
+    from corpus_search.store import open_index
+
+    reader = open_index(sample_index).whoosh.reader()
+    column = reader.column_reader("words")
+    tables = [column[doc] for doc in range(reader.doc_count_all())]
+    assert len(tables) > 10
+    assert kernels.sum_counts(tables) == _summed(tables)
+    reader.close()
+
+
+def test_sum_counts_refuses_lines_that_are_not_word_tab_count():
+    for table in (b"word\n", b"word\t\n", b"word\t12", b"word\t1x\n", b"a\nb\t1\n", b"w\t99999999999999999999\n"):
+        with pytest.raises(ValueError, match="sum_counts"):
+            kernels.sum_counts([table])
+    with pytest.raises(TypeError, match="bytes"):
+        kernels.sum_counts(["word\t1\n"])
+    assert kernels.sum_counts([]) == b""

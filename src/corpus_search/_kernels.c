@@ -21,6 +21,7 @@
  * - map_codes(codes, table, out): code points through a dense table, for codetable.py.
  * - windows(...): the words around each occurrence that collocates count, walking the word flags.
  * - word_flags(...), word_characters(...): a block's word flags from jieba's pieces, at indexing.
+ * - sum_counts(tables): blocks' `word<TAB>count` tables summed into a part's, at indexing.
  * - join_whitespace(...): normalisation's step 1, whitespace dropped or kept as one space, with offsets.
  *
  * (About 1,150 lines, in one file so that the shared helpers for buffers and galloping below serve every
@@ -34,7 +35,9 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* -- buffers ------------------------------------------------------------------------------------- */
@@ -934,6 +937,128 @@ done:
     return result;
 }
 
+/* -- word counts summed, at indexing ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *word; /* into one of the tables, which the caller holds */
+    Py_ssize_t length;
+    long long count;
+    uint64_t hash; /* 0: an empty slot (a word's hash is never 0) */
+} WordCount;
+
+static int compare_words(const void *a, const void *b) {
+    const WordCount *x = (const WordCount *)a, *y = (const WordCount *)b;
+    int order = memcmp(x->word, y->word, (size_t)(x->length < y->length ? x->length : y->length));
+    if (order) return order;
+    return (x->length > y->length) - (x->length < y->length);
+}
+
+/* Add a word's count to the table (capacity a power of two, at most half full); 1 if the word is new. */
+static int add_count(WordCount *slots, size_t mask, const char *word, Py_ssize_t length, long long count,
+                     uint64_t hash) {
+    for (size_t at = (size_t)hash & mask;; at = (at + 1) & mask) {
+        WordCount *slot = &slots[at];
+        if (!slot->hash) {
+            *slot = (WordCount){word, length, count, hash};
+            return 1;
+        }
+        if (slot->hash == hash && slot->length == length && !memcmp(slot->word, word, (size_t)length)) {
+            slot->count += count;
+            return 0;
+        }
+    }
+}
+
+static uint64_t word_hash(const char *word, Py_ssize_t length) {
+    uint64_t hash = 1469598103934665603ULL; /* FNV-1a; never 0, which marks an empty slot */
+    for (Py_ssize_t i = 0; i < length; i++) hash = (hash ^ (unsigned char)word[i]) * 1099511628211ULL;
+    return hash | 1;
+}
+
+/* sum_counts(tables) -> bytes
+ *
+ * Tables of `word<TAB>count` lines (UTF-8 bytes, analysis.encode_word_counts: a block's word counts)
+ * summed into one such table, its words in byte order, which is the order of their code points (a
+ * part's word counts, segment.py). The tables are read where they lie, with the GIL held. */
+static PyObject *sum_counts(PyObject *self, PyObject *args) {
+    PyObject *given;
+    if (!PyArg_ParseTuple(args, "O", &given)) return NULL;
+    PyObject *tables = PySequence_Fast(given, "sum_counts: tables must be a sequence of bytes");
+    if (tables == NULL) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(tables);
+    PyObject **items = PySequence_Fast_ITEMS(tables);
+    for (Py_ssize_t t = 0; t < count; t++) {
+        if (!PyBytes_Check(items[t])) {
+            PyErr_SetString(PyExc_TypeError, "sum_counts: tables must be bytes");
+            Py_DECREF(tables);
+            return NULL;
+        }
+    }
+    /* Sized by the distinct words, growing as they come: a table sized by all the lines would be many
+     * times bigger than the words (common words are in every block), and slower for the misses. */
+    size_t capacity = 1024, used = 0;
+    WordCount *slots = PyMem_Calloc(capacity, sizeof(WordCount));
+    PyObject *result = NULL;
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < count; t++) {
+        const char *data = PyBytes_AS_STRING(items[t]), *end = data + PyBytes_GET_SIZE(items[t]);
+        while (data < end) {
+            const char *tab = memchr(data, '\t', (size_t)(end - data));
+            const char *newline = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
+            if (newline == NULL || newline == tab + 1 || memchr(data, '\n', (size_t)(tab - data))) {
+                PyErr_SetString(PyExc_ValueError, "sum_counts: a line is not word<TAB>count");
+                goto done;
+            }
+            long long number = 0;
+            for (const char *digit = tab + 1; digit < newline; digit++) {
+                if (*digit < '0' || *digit > '9' || number > (LLONG_MAX - 9) / 10) {
+                    PyErr_SetString(PyExc_ValueError, "sum_counts: a count is not a number");
+                    goto done;
+                }
+                number = number * 10 + (*digit - '0');
+            }
+            used += add_count(slots, capacity - 1, data, tab - data, number, word_hash(data, tab - data));
+            if (2 * used > capacity) {
+                WordCount *grown = PyMem_Calloc(2 * capacity, sizeof(WordCount));
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                for (size_t at = 0; at < capacity; at++)
+                    if (slots[at].hash)
+                        add_count(grown, 2 * capacity - 1, slots[at].word, slots[at].length, slots[at].count,
+                                  slots[at].hash);
+                PyMem_Free(slots);
+                slots = grown;
+                capacity *= 2;
+            }
+            data = newline + 1;
+        }
+    }
+    size_t kept = 0, bytes = 0;
+    for (size_t at = 0; at < capacity; at++) {
+        if (!slots[at].hash) continue;
+        slots[kept++] = slots[at]; /* kept <= at: nothing unread is overwritten */
+        bytes += (size_t)slots[at].length + 2 + (size_t)snprintf(NULL, 0, "%lld", slots[at].count);
+    }
+    qsort(slots, kept, sizeof(WordCount), compare_words);
+    result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bytes);
+    if (result == NULL) goto done;
+    char *out = PyBytes_AS_STRING(result);
+    for (size_t k = 0; k < kept; k++) {
+        memcpy(out, slots[k].word, (size_t)slots[k].length);
+        out += slots[k].length;
+        out += sprintf(out, "\t%lld\n", slots[k].count);
+    }
+done:
+    PyMem_Free(slots);
+    Py_DECREF(tables);
+    return result;
+}
+
 /* -- word flags of a block, at indexing -------------------------------------------------------------- */
 
 /* Code point ranges, a sequence of at most `most` (first, last) pairs, into `out`; their number, or -1. */
@@ -1144,6 +1269,7 @@ static PyMethodDef methods[] = {
     {"windows", windows, METH_VARARGS,
      "windows(flags, length, starts, ends, count, boundary, word, out_start, out_end) -> written"},
     {"word_flags", word_flags, METH_VARARGS, "word_flags(own, lookahead, pieces, han, boundary, word) -> bytes"},
+    {"sum_counts", sum_counts, METH_VARARGS, "sum_counts(tables) -> bytes"},
     {"word_characters", word_characters, METH_VARARGS, "word_characters(text, han, word) -> bytes"},
     {"join_whitespace", join_whitespace, METH_VARARGS,
      "join_whitespace(text, cjk, punctuation, offsets) -> (joined, to_original or None)"},

@@ -146,7 +146,7 @@ def word_counts(words: Words | Iterable[tuple[str, int, int]]) -> bytes:
 
 
 def encode_word_counts(counts: Iterable[tuple[str, int]]) -> bytes:
-    """`word<TAB>count` lines (UTF-8): a block's (word_counts), or a part's sum (segment.py)."""
+    """`word<TAB>count` lines (UTF-8): a block's (word_counts), which a part sums (segment.py)."""
     return "".join(f"{word}\t{count}\n" for word, count in counts).encode("utf-8", errors="surrogatepass")
 
 

@@ -37,9 +37,9 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
   count instead of a search of `passage_start`. Parts written before it have none (Part.passage_bucket
   is None) and are searched.
 - `word_counts` (uint8): `word<TAB>count` lines (analysis.encode_word_counts) of the jieba words of all
-  its blocks, summed, so that corpus frequencies for collocates cost one table per part rather than one
-  per block (the per-block counts stay in Whoosh's `words` column, for the blocks a path filter or a
-  deletion leaves out).
+  its blocks, summed (in C: _kernels.sum_counts), words in code point order, so that corpus frequencies
+  for collocates cost one table per part rather than one per block (the per-block counts stay in
+  Whoosh's `words` column, for the blocks a path filter or a deletion leaves out).
 
 (About 465 lines: it owns the part format, so writing a part (the builder that fills parts and writes
 them in the background, and the encoder) stays beside reading one, and so does reading its text back:
@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import _kernels as kernels
-from .analysis import BOUNDARY, encode_word_counts, read_word_counts
+from .analysis import BOUNDARY
 from .loader import LOOKAHEAD
 
 if TYPE_CHECKING:
@@ -229,9 +229,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
     suffixes = np.empty(len(codes), dtype=np.int32)
     with ThreadPoolExecutor(1) as sorter:
         sorting = sorter.submit(kernels.suffix_array, codes, suffixes)
-        words: Counter[str] = Counter()
-        for _, piece in blocks:
-            words.update(read_word_counts(piece.words))
+        word_counts = kernels.sum_counts([piece.words for _, piece in blocks])
         sorting.result()
     starts_of_passages = np.concatenate(passage_start) if passage_start else np.zeros(0, dtype=np.int64)
     flag_array = np.frombuffer(b"".join(flags) + b"\0", dtype=np.uint8).copy()
@@ -253,7 +251,7 @@ def encode_part(blocks: list[tuple[int, BlockPiece]], continues: bool) -> tuple[
         "passage_length": np.concatenate(passage_length) if passage_length else np.zeros(0, dtype=np.int32),
         "passage_line": np.asarray(passage_line, dtype=np.int32),
         "passage_bucket": passage_buckets(starts_of_passages, len(codes), BUCKET_SHIFT),
-        "word_counts": np.frombuffer(encode_word_counts(sorted(words.items())), dtype=np.uint8),
+        "word_counts": np.frombuffer(word_counts, dtype=np.uint8),
     }
 
 
