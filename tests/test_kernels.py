@@ -441,3 +441,25 @@ def test_sum_counts_refuses_lines_that_are_not_word_tab_count():
     with pytest.raises(TypeError, match="bytes"):
         kernels.sum_counts(["word\t1\n"])
     assert kernels.sum_counts([]) == b""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_WORDS, st.integers(1, 10**12), max_size=30), st.lists(_WORDS, max_size=20))
+def test_counts_in_reads_a_sorted_table_as_a_dict_does(table, others):
+    encoded = encode_word_counts(sorted(table.items()))
+    wanted = sorted({*list(table)[::2], *others}, key=lambda word: word.encode("utf-8", "surrogatepass"))
+    counts, total = kernels.counts_in(
+        np.frombuffer(encoded, dtype=np.uint8), [word.encode("utf-8", "surrogatepass") for word in wanted]
+    )
+    assert counts == [table.get(word, 0) for word in wanted]
+    assert total == sum(table.values())
+
+
+def test_counts_in_refuses_a_table_whose_words_do_not_rise():
+    with pytest.raises(ValueError, match="do not rise"):
+        kernels.counts_in(b"b\t1\na\t2\n", [b"a"])
+    with pytest.raises(ValueError, match="do not rise"):
+        kernels.counts_in(b"a\t1\na\t2\n", [b"a"])
+    with pytest.raises(ValueError, match="not word<TAB>count"):
+        kernels.counts_in(b"a\t1", [b"a"])
+    assert kernels.counts_in(b"", [b"a"]) == ([0], 0)

@@ -543,6 +543,7 @@ class IndexReader:
         (punctuation not counted): per part, its summed table less the blocks left out, or the blocks
         asked for one by one, whichever reads fewer blocks."""
         wanted = list(words)
+        encoded = sorted((word.encode("utf-8", errors="surrogatepass"), word) for word in wanted)
         asked = np.unique(np.fromiter(docnums, dtype=np.int64))
         counts: Counter[str] = Counter()
         total = 0
@@ -551,11 +552,11 @@ class IndexReader:
             chosen = in_sorted(docs, asked)
             if not chosen.any():
                 continue
-            if 2 * int(chosen.sum()) >= len(docs):
-                sign, table = -1, read_word_counts(part.word_counts.tobytes())
-                counts.update({word: table[word] for word in wanted if word in table})
-                total += sum(table.values())
-                blocks = docs[~chosen]
+            if 2 * int(chosen.sum()) >= len(docs):  # the part's table (words rising: sum_counts), in C
+                found, part_total = kernels.counts_in(part.word_counts, [key for key, _ in encoded])
+                counts.update({word: number for (_, word), number in zip(encoded, found, strict=True) if number})
+                sign, blocks = -1, docs[~chosen]
+                total += part_total
             else:
                 sign, blocks = 1, docs[chosen]
             for docnum in blocks.tolist():
