@@ -970,6 +970,28 @@ static int add_count(WordCount *slots, size_t mask, const char *word, Py_ssize_t
     }
 }
 
+/* Read the `word<TAB>count` line at *data (before `end`) into `line` and move *data past it; -1 with a
+ * ValueError naming `function` if it is not such a line. */
+static int read_count_line(const char **data, const char *end, WordCount *line, const char *function) {
+    const char *start = *data, *tab = memchr(start, '\t', (size_t)(end - start));
+    const char *newline = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
+    if (newline == NULL || newline == tab + 1 || memchr(start, '\n', (size_t)(tab - start))) {
+        PyErr_Format(PyExc_ValueError, "%s: a line is not word<TAB>count", function);
+        return -1;
+    }
+    long long number = 0;
+    for (const char *digit = tab + 1; digit < newline; digit++) {
+        if (*digit < '0' || *digit > '9' || number > (LLONG_MAX - 9) / 10) {
+            PyErr_Format(PyExc_ValueError, "%s: a count is not a number", function);
+            return -1;
+        }
+        number = number * 10 + (*digit - '0');
+    }
+    *line = (WordCount){start, tab - start, number, 0};
+    *data = newline + 1;
+    return 0;
+}
+
 static uint64_t word_hash(const char *word, Py_ssize_t length) {
     uint64_t hash = 1469598103934665603ULL; /* FNV-1a; never 0, which marks an empty slot */
     for (Py_ssize_t i = 0; i < length; i++) hash = (hash ^ (unsigned char)word[i]) * 1099511628211ULL;
@@ -1007,21 +1029,10 @@ static PyObject *sum_counts(PyObject *self, PyObject *args) {
     for (Py_ssize_t t = 0; t < count; t++) {
         const char *data = PyBytes_AS_STRING(items[t]), *end = data + PyBytes_GET_SIZE(items[t]);
         while (data < end) {
-            const char *tab = memchr(data, '\t', (size_t)(end - data));
-            const char *newline = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
-            if (newline == NULL || newline == tab + 1 || memchr(data, '\n', (size_t)(tab - data))) {
-                PyErr_SetString(PyExc_ValueError, "sum_counts: a line is not word<TAB>count");
-                goto done;
-            }
-            long long number = 0;
-            for (const char *digit = tab + 1; digit < newline; digit++) {
-                if (*digit < '0' || *digit > '9' || number > (LLONG_MAX - 9) / 10) {
-                    PyErr_SetString(PyExc_ValueError, "sum_counts: a count is not a number");
-                    goto done;
-                }
-                number = number * 10 + (*digit - '0');
-            }
-            used += add_count(slots, capacity - 1, data, tab - data, number, word_hash(data, tab - data));
+            WordCount line;
+            if (read_count_line(&data, end, &line, "sum_counts") < 0) goto done;
+            uint64_t hash = word_hash(line.word, line.length);
+            used += add_count(slots, capacity - 1, line.word, line.length, line.count, hash);
             if (2 * used > capacity) {
                 WordCount *grown = PyMem_Calloc(2 * capacity, sizeof(WordCount));
                 if (grown == NULL) {
@@ -1036,7 +1047,6 @@ static PyObject *sum_counts(PyObject *self, PyObject *args) {
                 slots = grown;
                 capacity *= 2;
             }
-            data = newline + 1;
         }
     }
     size_t kept = 0, bytes = 0;
@@ -1091,43 +1101,22 @@ static PyObject *counts_in(PyObject *self, PyObject *args) {
         goto done;
     }
     const char *data = (const char *)table.view.buf, *end = data + table.length;
-    const char *previous = NULL;
-    Py_ssize_t previous_length = 0;
+    WordCount line, before = {NULL, 0, 0, 0};
     while (data < end) {
-        const char *tab = memchr(data, '\t', (size_t)(end - data));
-        const char *newline = tab ? memchr(tab, '\n', (size_t)(end - tab)) : NULL;
-        if (newline == NULL || newline == tab + 1) {
-            PyErr_SetString(PyExc_ValueError, "counts_in: a line is not word<TAB>count");
+        if (read_count_line(&data, end, &line, "counts_in") < 0) break;
+        total += line.count;
+        if (before.word != NULL && compare_words(&before, &line) >= 0) {
+            PyErr_SetString(PyExc_ValueError, "counts_in: the table's words do not rise");
             break;
         }
-        long long number = 0;
-        for (const char *digit = tab + 1; digit < newline; digit++) {
-            if (*digit < '0' || *digit > '9' || number > (LLONG_MAX - 9) / 10) {
-                PyErr_SetString(PyExc_ValueError, "counts_in: a count is not a number");
-                break;
-            }
-            number = number * 10 + (*digit - '0');
-        }
-        if (PyErr_Occurred()) break;
-        total += number;
-        WordCount line = {data, tab - data, number, 0};
-        if (previous != NULL) {
-            WordCount before = {previous, previous_length, 0, 0};
-            if (compare_words(&before, &line) >= 0) {
-                PyErr_SetString(PyExc_ValueError, "counts_in: the table's words do not rise");
-                break;
-            }
-        }
-        previous = data;
-        previous_length = tab - data;
+        before = line;
         while (next < count) {
             WordCount want = {PyBytes_AS_STRING(items[next]), PyBytes_GET_SIZE(items[next]), 0, 0};
             int order = compare_words(&want, &line);
             if (order > 0) break;
-            if (order == 0) found[next] = number;
+            if (order == 0) found[next] = line.count;
             next++;
         }
-        data = newline + 1;
     }
     if (!PyErr_Occurred()) {
         counts = PyList_New(count);

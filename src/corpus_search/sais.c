@@ -51,7 +51,8 @@
 #define SAIS_MYMALLOC(_num, _type) ((_type *)malloc((_num) * sizeof(_type)))
 #define SAIS_MYFREE(_ptr, _num, _type) free((_ptr))
 /* cs: bytes per character of T, 1, 2 (uint16 codes) or 4 (int32: uint32 codes, and the recursion) */
-#define chr(_a) (cs == 4 ? ((const int32_t *)T)[(_a)] : cs == 2 ? ((const uint16_t *)T)[(_a)] : ((const unsigned char *)T)[(_a)])
+#define chr(_a)                                                                                                \
+  (cs == 4 ? ((const int32_t *)T)[(_a)] : cs == 2 ? ((const uint16_t *)T)[(_a)] : ((const unsigned char *)T)[(_a)])
 
 /* find the start or end of each bucket */
 static
