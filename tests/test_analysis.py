@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import accumulate
 
 import pytest
@@ -13,6 +14,7 @@ from corpus_search.analysis import (
     WORD_CHAR,
     Words,
     cut,
+    encode_word_counts,
     is_collocate,
     segment,
     word_characters,
@@ -94,3 +96,35 @@ def test_word_flags_refuse_pieces_that_are_not_the_text():
     for pieces in (["人", "才"], ["人才！", "！"], ["人才！！"]):  # shorter or longer than the text
         with pytest.raises(ValueError):
             word_flags("人才！", words=Words(pieces, list(accumulate(map(len, pieces)))))
+
+
+def counted_in_python(pieces: list[str]) -> bytes:
+    """word_counts as it was written in Python: a Counter of the pieces, the collocates kept in the order
+    each first occurs, then encode_word_counts."""
+    counts = Counter(pieces)
+    return encode_word_counts((word, count) for word, count in counts.items() if is_collocate(word))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(PIECES + EDGES + OTHERS + ["\ud800", "人\ud800", "_", "__a"]),
+            st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=3),
+        ),
+        max_size=40,
+    )
+)
+def test_word_counts_are_the_counted_collocates_in_their_first_order(pieces):
+    words = Words(pieces, list(accumulate(map(len, pieces))))
+    assert word_counts(words) == counted_in_python(pieces)
+
+
+def test_word_counts_of_real_blocks_are_the_counted_collocates(corpus_dir):
+    from corpus_search.loader import blocks_from_text, read_text
+
+    path = corpus_dir / "novels" / "红楼梦.txt"
+    for block in list(blocks_from_text(str(path), read_text(str(path))))[:3]:
+        words = cut(block.normalized)
+        assert len(words.pieces) > 10_000
+        assert word_counts(words) == counted_in_python(words.pieces)

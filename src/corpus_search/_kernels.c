@@ -21,6 +21,7 @@
  * - map_codes(codes, table, out): code points through a dense table, for codetable.py.
  * - windows(...): the words around each occurrence that collocates count, walking the word flags.
  * - word_flags(...), word_characters(...): a block's word flags from jieba's pieces, at indexing.
+ * - block_word_counts(pieces, han): a block's `word<TAB>count` table from jieba's pieces, at indexing.
  * - sum_counts(tables): blocks' `word<TAB>count` tables summed into a part's, at indexing.
  * - counts_in(table, wanted): some words' counts in a part's table, and its total, for collocates.
  * - join_whitespace(...): normalisation's step 1, whitespace dropped or kept as one space, with offsets.
@@ -1162,16 +1163,18 @@ static Py_ssize_t take_ranges(PyObject *ranges, long *out, Py_ssize_t most) {
 
 /* Set `flag` in out[i] where text[i] is a word character: str.isalnum() (what a regex's [^\W_] takes) or
  * in one of the Han ranges. */
+static inline int is_word_character(Py_UCS4 ch, const long *han, Py_ssize_t ranges) {
+    int word = Py_UNICODE_ISALNUM(ch);
+    for (Py_ssize_t r = 0; r < ranges && !word; r++) word = (long)ch >= han[2 * r] && (long)ch <= han[2 * r + 1];
+    return word;
+}
+
 static void mark_word_characters(uint8_t *out, PyObject *text, const long *han, Py_ssize_t ranges, uint8_t flag) {
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    for (Py_ssize_t i = 0; i < length; i++) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        int word = Py_UNICODE_ISALNUM(ch);
-        for (Py_ssize_t r = 0; r < ranges && !word; r++) word = (long)ch >= han[2 * r] && (long)ch <= han[2 * r + 1];
-        if (word) out[i] |= flag;
-    }
+    for (Py_ssize_t i = 0; i < length; i++)
+        if (is_word_character(PyUnicode_READ(kind, data, i), han, ranges)) out[i] |= flag;
 }
 
 /* word_characters(text, han, word) -> bytes: one byte per offset 0…len(text), `word` where the character
@@ -1188,6 +1191,86 @@ static PyObject *word_characters(PyObject *self, PyObject *args) {
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
     memset(out, 0, length + 1);
     mark_word_characters(out, text, han, ranges, (uint8_t)word_flag);
+    return result;
+}
+
+/* block_word_counts(pieces, han) -> bytes
+ *
+ * A block's `word<TAB>count` lines (UTF-8, lone surrogates passed through), from jieba's pieces of its
+ * text: each distinct piece that holds a word character (mark_word_characters: str.isalnum() or Han),
+ * in the order of its first occurrence, with how often it occurs. What analysis.word_counts wrote in
+ * Python (a Counter of the pieces, is_collocate, then f-strings), in one pass. */
+static PyObject *block_word_counts(PyObject *self, PyObject *args) {
+    PyObject *pieces, *han_ranges;
+    long han[16];
+    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &pieces, &han_ranges)) return NULL;
+    Py_ssize_t ranges = take_ranges(han_ranges, han, 8), count = PyList_GET_SIZE(pieces), distinct = 0;
+    if (ranges < 0) return NULL;
+    /* Each distinct piece → its number, in the order it first occurs (a dict keeps that order); the
+     * counts in a C array, so a piece seen again costs one lookup. */
+    PyObject *numbers = PyDict_New(), *result = NULL;
+    Py_ssize_t *counts = PyMem_Calloc((size_t)count + 1, sizeof(Py_ssize_t));
+    char *out = NULL;
+    if (numbers == NULL || counts == NULL) {
+        if (numbers != NULL) PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t p = 0; p < count; p++) {
+        PyObject *piece = PyList_GET_ITEM(pieces, p);
+        if (!PyUnicode_Check(piece)) {
+            PyErr_SetString(PyExc_TypeError, "block_word_counts: a piece is not a str");
+            goto done;
+        }
+        PyObject *seen = PyDict_GetItemWithError(numbers, piece); /* borrowed */
+        if (seen != NULL) {
+            counts[PyLong_AsSsize_t(seen)]++;
+            continue;
+        }
+        if (PyErr_Occurred()) goto done;
+        PyObject *number = PyLong_FromSsize_t(distinct);
+        if (number == NULL || PyDict_SetItem(numbers, piece, number) < 0) {
+            Py_XDECREF(number);
+            goto done;
+        }
+        Py_DECREF(number);
+        counts[distinct++] = 1;
+    }
+    Py_ssize_t at = 0, size = 0, capacity = 4096, index = 0;
+    PyObject *word, *number;
+    if ((out = PyMem_Malloc((size_t)capacity)) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    while (PyDict_Next(numbers, &at, &word, &number)) {
+        Py_ssize_t length = PyUnicode_GET_LENGTH(word), seen = counts[index++];
+        int kind = PyUnicode_KIND(word), keep = 0;
+        const void *data = PyUnicode_DATA(word);
+        for (Py_ssize_t i = 0; i < length && !keep; i++)
+            keep = is_word_character(PyUnicode_READ(kind, data, i), han, ranges);
+        if (!keep) continue;
+        PyObject *encoded = PyUnicode_AsEncodedString(word, "utf-8", "surrogatepass");
+        if (encoded == NULL) goto done;
+        Py_ssize_t bytes = PyBytes_GET_SIZE(encoded);
+        if (size + bytes + 24 > capacity) {
+            while (size + bytes + 24 > capacity) capacity *= 2;
+            char *grown = PyMem_Realloc(out, (size_t)capacity);
+            if (grown == NULL) {
+                Py_DECREF(encoded);
+                PyErr_NoMemory();
+                goto done;
+            }
+            out = grown;
+        }
+        memcpy(out + size, PyBytes_AS_STRING(encoded), (size_t)bytes);
+        Py_DECREF(encoded);
+        size += bytes;
+        size += sprintf(out + size, "\t%zd\n", seen);
+    }
+    result = PyBytes_FromStringAndSize(out, size);
+done:
+    PyMem_Free(out);
+    PyMem_Free(counts);
+    Py_XDECREF(numbers);
     return result;
 }
 
@@ -1353,6 +1436,7 @@ static PyMethodDef methods[] = {
     {"sum_counts", sum_counts, METH_VARARGS, "sum_counts(tables) -> bytes"},
     {"counts_in", counts_in, METH_VARARGS, "counts_in(table, wanted) -> (counts, total)"},
     {"word_characters", word_characters, METH_VARARGS, "word_characters(text, han, word) -> bytes"},
+    {"block_word_counts", block_word_counts, METH_VARARGS, "block_word_counts(pieces, han) -> bytes"},
     {"join_whitespace", join_whitespace, METH_VARARGS,
      "join_whitespace(text, cjk, punctuation, offsets) -> (joined, to_original or None)"},
     {NULL, NULL, 0, NULL},

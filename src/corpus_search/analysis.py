@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
-from operator import itemgetter
 
 from . import _kernels as kernels
 from .normalize import HAN_RANGES
@@ -139,10 +137,12 @@ def is_collocate(word: str) -> bool:
 
 
 def word_counts(words: Words | Iterable[tuple[str, int, int]]) -> bytes:
-    """`word<TAB>count` lines (UTF-8) of a block's words, for corpus-wide word frequencies."""
-    # Counted in C; only distinct words are checked below (whitespace is not a collocate: not kept).
-    counts = Counter(words.pieces if isinstance(words, Words) else map(itemgetter(0), words))
-    return encode_word_counts((word, count) for word, count in counts.items() if is_collocate(word))
+    """`word<TAB>count` lines (UTF-8) of a block's words, for corpus-wide word frequencies: each distinct
+    collocate (is_collocate; whitespace is none) in the order it first occurs, with its count. In one
+    pass in C (_kernels.block_word_counts); tests/test_analysis.py checks it against a Counter of the
+    words, is_collocate and encode_word_counts."""
+    pieces = words.pieces if isinstance(words, Words) else [word for word, _, _ in words]
+    return kernels.block_word_counts(pieces, HAN_RANGES)
 
 
 def encode_word_counts(counts: Iterable[tuple[str, int]]) -> bytes:
