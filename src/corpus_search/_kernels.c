@@ -26,7 +26,7 @@
  * - counts_in(table, wanted): some words' counts in a part's table, and its total, for collocates.
  * - join_whitespace(...): normalisation's step 1, whitespace dropped or kept as one space, with offsets.
  *
- * (About 1,360 lines, in one file so that the shared helpers for buffers and galloping below serve every
+ * (About 1,450 lines, in one file so that the shared helpers for buffers and galloping below serve every
  * function; each function is one loop and its argument checks. The suffix sort is vendored code, kept
  * apart in sais.c as its authors wrote it.)
  *
