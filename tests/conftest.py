@@ -167,3 +167,9 @@ def needles(typed: str) -> set[str]:
 
     normalized = normalize(typed).text
     return {fold(normalized), *alternatives(typed, normalized)}
+
+
+def word_count_lines(counts) -> bytes:
+    """`word<TAB>count` lines (UTF-8, lone surrogates passed through) of (word, count) pairs, written in
+    Python: the oracle of the C kernels that write and sum them (analysis.word_counts, sum_counts)."""
+    return "".join(f"{word}\t{count}\n" for word, count in counts).encode("utf-8", errors="surrogatepass")

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from conftest import word_count_lines
 from corpus_search.analysis import (
     BOUNDARY,
     WORD_CHAR,
     Words,
     cut,
-    encode_word_counts,
     is_collocate,
     segment,
     word_characters,
@@ -100,9 +100,9 @@ def test_word_flags_refuse_pieces_that_are_not_the_text():
 
 def counted_in_python(pieces: list[str]) -> bytes:
     """word_counts as it was written in Python: a Counter of the pieces, the collocates kept in the order
-    each first occurs, then encode_word_counts."""
+    each first occurs, then word_count_lines."""
     counts = Counter(pieces)
-    return encode_word_counts((word, count) for word, count in counts.items() if is_collocate(word))
+    return word_count_lines((word, count) for word, count in counts.items() if is_collocate(word))
 
 
 @settings(max_examples=300, deadline=None)

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydivsufsort import divsufsort
 
+from conftest import word_count_lines
 from corpus_search import _kernels as kernels
-from corpus_search.analysis import BOUNDARY, WORD_CHAR, encode_word_counts, read_word_counts
+from corpus_search.analysis import BOUNDARY, WORD_CHAR, read_word_counts
 from corpus_search.matching import _pairs_by_passage, _shortest_in_arrays, pairs_in_passages, shortest_matches
 from corpus_search.query import Near, Term
 from corpus_search.reader import Located, common, rising, without
@@ -407,7 +408,7 @@ def _summed(tables: list[bytes]) -> bytes:
     words: Counter[str] = Counter()
     for table in tables:
         words.update(read_word_counts(table))
-    return encode_word_counts(sorted(words.items()))
+    return word_count_lines(sorted(words.items()))
 
 
 # Words of any characters but the two that end a field: CJK, ASCII, extension B, a lone surrogate.
@@ -419,7 +420,7 @@ _WORDS = st.text(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.dictionaries(_WORDS, st.integers(1, 10**12), max_size=12), max_size=8))
 def test_sum_counts_is_the_counters_summed_in_code_point_order(tables):
-    encoded = [encode_word_counts(table.items()) for table in tables]
+    encoded = [word_count_lines(table.items()) for table in tables]
     assert kernels.sum_counts(encoded) == _summed(encoded)
 
 
@@ -446,7 +447,7 @@ def test_sum_counts_refuses_lines_that_are_not_word_tab_count():
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(_WORDS, st.integers(1, 10**12), max_size=30), st.lists(_WORDS, max_size=20))
 def test_counts_in_reads_a_sorted_table_as_a_dict_does(table, others):
-    encoded = encode_word_counts(sorted(table.items()))
+    encoded = word_count_lines(sorted(table.items()))
     wanted = sorted({*list(table)[::2], *others}, key=lambda word: word.encode("utf-8", "surrogatepass"))
     counts, total = kernels.counts_in(
         np.frombuffer(encoded, dtype=np.uint8), [word.encode("utf-8", "surrogatepass") for word in wanted]

@@ -1001,7 +1001,7 @@ static uint64_t word_hash(const char *word, Py_ssize_t length) {
 
 /* sum_counts(tables) -> bytes
  *
- * Tables of `word<TAB>count` lines (UTF-8 bytes, analysis.encode_word_counts: a block's word counts)
+ * Tables of `word<TAB>count` lines (UTF-8 bytes, analysis.word_counts: a block's word counts)
  * summed into one such table, its words in byte order, which is the order of their code points (a
  * part's word counts, segment.py). The tables are read where they lie, with the GIL held. */
 static PyObject *sum_counts(PyObject *self, PyObject *args) {

@@ -140,17 +140,12 @@ def word_counts(words: Words | Iterable[tuple[str, int, int]]) -> bytes:
     """`word<TAB>count` lines (UTF-8) of a block's words, for corpus-wide word frequencies: each distinct
     collocate (is_collocate; whitespace is none) in the order it first occurs, with its count. In one
     pass in C (_kernels.block_word_counts); tests/test_analysis.py checks it against a Counter of the
-    words, is_collocate and encode_word_counts."""
+    words, is_collocate and f-strings."""
     pieces = words.pieces if isinstance(words, Words) else [word for word, _, _ in words]
     return kernels.block_word_counts(pieces, HAN_RANGES)
 
 
-def encode_word_counts(counts: Iterable[tuple[str, int]]) -> bytes:
-    """`word<TAB>count` lines (UTF-8): a block's (word_counts), which a part sums (segment.py)."""
-    return "".join(f"{word}\t{count}\n" for word, count in counts).encode("utf-8", errors="surrogatepass")
-
-
 def read_word_counts(data: bytes) -> dict[str, int]:
-    """`word<TAB>count` lines as a dict: what encode_word_counts wrote."""
+    """`word<TAB>count` lines (UTF-8, lone surrogates passed through) as a dict: what word_counts wrote."""
     fields = data.decode("utf-8", errors="surrogatepass").replace("\n", "\t").split("\t")
     return dict(zip(fields[0:-1:2], map(int, fields[1::2]), strict=True))

@@ -36,7 +36,7 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
   BUCKET positions (passage_buckets), so that a position's passage is a step or two on from its run's
   count instead of a search of `passage_start`. Parts written before it have none (Part.passage_bucket
   is None) and are searched.
-- `word_counts` (uint8): `word<TAB>count` lines (analysis.encode_word_counts) of the jieba words of all
+- `word_counts` (uint8): `word<TAB>count` lines (analysis.word_counts) of the jieba words of all
   its blocks, summed (in C: _kernels.sum_counts), words in code point order, so that corpus frequencies
   for collocates cost one table per part rather than one per block (the per-block counts stay in
   Whoosh's `words` column, for the blocks a path filter or a deletion leaves out).
