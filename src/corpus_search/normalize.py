@@ -127,10 +127,10 @@ def _fast_conversion(conversion: str) -> _FastConversion | None:
     if len(chain) != 1 or not chain[0] or chain[0][-1][0] != 1:
         return None  # not one group ending in a character table: leave it all to OpenCC
     *phrase_tables, (_, _, characters) = chain[0]
-    keys = sorted({key for _, _, table in phrase_tables for key in table}, key=len, reverse=True)
+    keys = sorted({key for _, _, table in phrase_tables for key in table})
     if len(keys) > 2000:
         return None  # a regex of that many keys searches slower than OpenCC converts (s2t has 48,000)
-    phrases = re.compile("|".join(map(re.escape, keys))) if keys else None
+    phrases = re.compile(_trie_pattern(keys)) if keys else None
     separator = converter.split_chars_re
     table = {
         ord(key): value.split(" ")[0] for key, value in characters.items() if len(key) == 1 and not separator.match(key)
