@@ -20,7 +20,6 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate
 
 from . import _kernels as kernels
 from .normalize import HAN_RANGES
@@ -54,8 +53,7 @@ def segmenter():
     second; jieba reads it from its own package and a cache file, never from the network)."""
     import logging
 
-    import jieba
-
+    jieba = _import_jieba()
     jieba.setLogLevel(logging.WARNING)
     _widen_jieba_han(jieba)
     tokenizer = jieba.Tokenizer()
@@ -63,6 +61,23 @@ def segmenter():
     for word in _user_words:
         tokenizer.add_word(word.text, word.frequency, word.tag)
     return tokenizer
+
+
+def _import_jieba():
+    """jieba, imported while pkg_resources cannot be: jieba 0.42.1 (jieba/_compat.py) imports it only to
+    open its dictionary file, and opens the same file beside its module when that import fails.
+    Importing pkg_resources takes about 0.1 s, in every indexing worker, and setuptools deprecates it."""
+    import sys
+
+    hidden = "pkg_resources" not in sys.modules
+    if hidden:
+        sys.modules["pkg_resources"] = None  # a None entry makes `import pkg_resources` fail
+    try:
+        import jieba
+    finally:
+        if hidden:
+            del sys.modules["pkg_resources"]
+    return jieba
 
 
 _HAN_CLASS = "".join(f"{chr(first)}-{chr(last)}" for first, last in HAN_RANGES)  # inside [...] of a regex
@@ -81,22 +96,24 @@ def _widen_jieba_han(jieba) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Words:
-    """jieba's cut of a text: every piece in order (whitespace too, one character or CRLF a piece) and
-    the offset where each ends. Iterating gives the words, whitespace dropped, as (word, start, end)."""
+    """jieba's cut of a text: every piece in order (whitespace too, one character or CRLF a piece).
+    Iterating gives the words, whitespace dropped, as (word, start, end); indexing reads only the pieces
+    (word_flags, word_counts), so the offsets are summed only here."""
 
     pieces: list[str]
-    ends: list[int]
 
     def __iter__(self) -> Iterator[tuple[str, int, int]]:
-        for piece, end in zip(self.pieces, self.ends, strict=True):
+        end = 0
+        for piece in self.pieces:
+            start = end
+            end += len(piece)
             if not piece.isspace():
-                yield piece, end - len(piece), end
+                yield piece, start, end
 
 
 def cut(text: str) -> Words:
     """jieba's cut of normalised text."""
-    pieces = list(segmenter().cut(text, HMM=False))
-    return Words(pieces, list(accumulate(map(len, pieces))))
+    return Words(list(segmenter().cut(text, HMM=False)))
 
 
 def segment(text: str) -> list[tuple[str, int, int]]:
