@@ -149,9 +149,9 @@ def test_every_module_is_in_the_table():
     assert {path.stem for path in PACKAGE.glob("*.py")} == set(ALLOWED)
 
 
-# The compiled module (_kernels.c: the engine's inner loops, and the word flags indexing writes) and the
+# The compiled module (_kernels.c: the engine's inner loops, and the word flags and passages indexing writes) and the
 # modules that call it.
-KERNEL_USERS = {"segment", "reader", "matching", "ranking", "codetable", "analysis", "normalize"}
+KERNEL_USERS = {"segment", "reader", "matching", "ranking", "codetable", "analysis", "normalize", "loader"}
 
 
 def test_imports_follow_the_table():

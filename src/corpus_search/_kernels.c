@@ -25,10 +25,12 @@
  * - sum_counts(tables): blocks' `word<TAB>count` tables summed into a part's, at indexing.
  * - counts_in(table, wanted): some words' counts in a part's table, and its total, for collocates.
  * - join_whitespace(...): normalisation's step 1, whitespace dropped or kept as one space, with offsets.
+ * - passage_bounds(...), line_numbers(text, offsets): where a file's passages start, and on which lines.
  *
- * (About 1,450 lines, in one file so that the shared helpers for buffers and galloping below serve every
- * function; each function is one loop and its argument checks. The suffix sort is vendored code, kept
- * apart in sais.c as its authors wrote it.)
+ * (About 1,600 lines, in one file: the helpers for buffers and galloping serve the query functions, and
+ * the text scanners of indexing share theirs (whitespace, Han ranges, word tables); each function is one
+ * loop and its argument checks. The suffix sort is vendored code, kept apart in sais.c as its authors
+ * wrote it.)
  *
  * Positions rise in every call the engine makes, so each lookup gallops from the previous answer: the
  * cost is O(n log(m / n)) for n positions in a table of m, not n binary searches over the whole table.
@@ -1409,6 +1411,168 @@ done:
     return result;
 }
 
+/* -- passages and lines of a file, at indexing (loader.py) ------------------------------------------- */
+
+/* A few characters to test membership in: a str of at most 32. */
+typedef struct {
+    Py_UCS4 chars[32];
+    Py_ssize_t count;
+} CharSet;
+
+static int take_chars(PyObject *text, CharSet *set) {
+    set->count = PyUnicode_GET_LENGTH(text);
+    if (set->count > 32) {
+        PyErr_SetString(PyExc_ValueError, "more than 32 characters in a set");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < set->count; i++) set->chars[i] = PyUnicode_READ_CHAR(text, i);
+    return 0;
+}
+
+static inline int one_of(Py_UCS4 ch, const CharSet *set) {
+    for (Py_ssize_t i = 0; i < set->count; i++)
+        if (set->chars[i] == ch) return 1;
+    return 0;
+}
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t length;
+    CharSet enders, closers, weak;
+    Py_UCS4 mark; /* a line mark, as whitespace, in a file with markup; 0 for none */
+    Py_ssize_t most;
+} Bounds;
+
+/* Past the whitespace (is_space, and the line mark) from i. */
+static Py_ssize_t past_space(const Bounds *b, Py_ssize_t i) {
+    while (i < b->length) {
+        Py_UCS4 ch = PyUnicode_READ(b->kind, b->data, i);
+        if (!is_space(ch) && !(b->mark && ch == b->mark)) break;
+        i++;
+    }
+    return i;
+}
+
+/* loader._forced_cut: after the last weak break (one of `weak`, or whitespace) of the `most` characters
+ * from start, when it ends past half of them; else after all of them. */
+static Py_ssize_t forced_cut(const Bounds *b, Py_ssize_t start) {
+    Py_ssize_t window = b->length - start < b->most ? b->length - start : b->most, best = -1;
+    for (Py_ssize_t i = 0; i < window; i++) {
+        Py_UCS4 ch = PyUnicode_READ(b->kind, b->data, start + i);
+        if (Py_UNICODE_ISSPACE(ch) || one_of(ch, &b->weak)) best = i + 1;
+    }
+    return start + (best > b->most / 2 ? best : window);
+}
+
+static int append_offset(PyObject *list, Py_ssize_t offset) {
+    PyObject *number = PyLong_FromSsize_t(offset);
+    if (number == NULL) return -1;
+    int failed = PyList_Append(list, number);
+    Py_DECREF(number);
+    return failed;
+}
+
+/* passage_bounds(text, begin, enders, closers, weak, mark, most, short, long) -> list
+ *
+ * loader.passage_bounds in one pass: a sentence ends after a run of `enders` and the `closers` after it;
+ * the passage ends there when the whitespace after it holds two line breaks (\r\n, \r or \n), or one and
+ * the passage is `short` characters or more, or the passage is `long` or more. A passage longer than
+ * `most` is cut (forced_cut). `mark` (a str of at most one character) counts as whitespace. */
+static PyObject *passage_bounds(PyObject *self, PyObject *args) {
+    PyObject *text, *enders, *closers, *weak, *mark;
+    Py_ssize_t begin, short_passage, long_passage;
+    Bounds b;
+    if (!PyArg_ParseTuple(args, "UnUUUUnnn", &text, &begin, &enders, &closers, &weak, &mark, &b.most, &short_passage,
+                          &long_passage))
+        return NULL;
+    if (take_chars(enders, &b.enders) < 0 || take_chars(closers, &b.closers) < 0 || take_chars(weak, &b.weak) < 0)
+        return NULL;
+    if (PyUnicode_GET_LENGTH(mark) > 1 || b.most < 2 || begin < 0) {
+        PyErr_SetString(PyExc_ValueError, "passage_bounds: a mark of one character at most, most >= 2, begin >= 0");
+        return NULL;
+    }
+    b.mark = PyUnicode_GET_LENGTH(mark) ? PyUnicode_READ_CHAR(mark, 0) : 0;
+    b.kind = PyUnicode_KIND(text);
+    b.data = PyUnicode_DATA(text);
+    b.length = PyUnicode_GET_LENGTH(text);
+    PyObject *starts = PyList_New(0);
+    if (starts == NULL) return NULL;
+    Py_ssize_t start = past_space(&b, begin < b.length ? begin : b.length), i;
+    if (start == b.length) return starts;
+    if (append_offset(starts, start) < 0) goto failed;
+    for (i = start; i < b.length;) {
+        if (!one_of(PyUnicode_READ(b.kind, b.data, i), &b.enders)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t end = i + 1;
+        while (end < b.length && one_of(PyUnicode_READ(b.kind, b.data, end), &b.enders)) end++;
+        while (end < b.length && one_of(PyUnicode_READ(b.kind, b.data, end), &b.closers)) end++;
+        i = end;
+        if (end <= start) continue;
+        while (end - start > b.most) {
+            start = past_space(&b, forced_cut(&b, start));
+            if (append_offset(starts, start) < 0) goto failed;
+        }
+        if (end <= start) continue;
+        Py_ssize_t after = past_space(&b, end), breaks = 0;
+        for (Py_ssize_t k = end; k < after; k++) {
+            Py_UCS4 ch = PyUnicode_READ(b.kind, b.data, k);
+            breaks += ch == '\n' || (ch == '\r' && !(k + 1 < after && PyUnicode_READ(b.kind, b.data, k + 1) == '\n'));
+        }
+        Py_ssize_t length = end - start;
+        if (breaks >= 2 || (breaks == 1 && length >= short_passage) || length >= long_passage) {
+            if (after >= b.length) return starts;
+            start = after;
+            if (append_offset(starts, start) < 0) goto failed;
+        }
+    }
+    while (b.length - start > b.most) {
+        Py_ssize_t cut = past_space(&b, forced_cut(&b, start));
+        if (cut >= b.length) break;
+        start = cut;
+        if (append_offset(starts, start) < 0) goto failed;
+    }
+    return starts;
+failed:
+    Py_DECREF(starts);
+    return NULL;
+}
+
+/* line_numbers(text, offsets) -> list
+ *
+ * The 1-based line of each offset (rising, from 0 to len(text)): one more than the line breaks (\r\n, \r
+ * or \n) that end at or before it. */
+static PyObject *line_numbers(PyObject *self, PyObject *args) {
+    PyObject *text, *offsets;
+    if (!PyArg_ParseTuple(args, "UO!", &text, &PyList_Type, &offsets)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), count = PyList_GET_SIZE(offsets), at = 0, line = 1;
+    PyObject *lines = PyList_New(count);
+    if (lines == NULL) return NULL;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        Py_ssize_t offset = PyLong_AsSsize_t(PyList_GET_ITEM(offsets, k));
+        if (offset == -1 && PyErr_Occurred()) goto failed;
+        if (offset < at || offset > length) {
+            PyErr_SetString(PyExc_ValueError, "line_numbers: offsets must rise and lie in the text");
+            goto failed;
+        }
+        for (; at < offset; at++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, at);
+            line += ch == '\n' || (ch == '\r' && !(at + 1 < length && PyUnicode_READ(kind, data, at + 1) == '\n'));
+        }
+        PyObject *number = PyLong_FromSsize_t(line);
+        if (number == NULL) goto failed;
+        PyList_SET_ITEM(lines, k, number);
+    }
+    return lines;
+failed:
+    Py_DECREF(lines);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"sa_range", sa_range, METH_VARARGS, "sa_range(codes, sa, pattern) -> (low, high)"},
     {"place", place, METH_VARARGS,
@@ -1439,6 +1603,9 @@ static PyMethodDef methods[] = {
     {"block_word_counts", block_word_counts, METH_VARARGS, "block_word_counts(pieces, han) -> bytes"},
     {"join_whitespace", join_whitespace, METH_VARARGS,
      "join_whitespace(text, cjk, punctuation, offsets) -> (joined, to_original or None)"},
+    {"passage_bounds", passage_bounds, METH_VARARGS,
+     "passage_bounds(text, begin, enders, closers, weak, mark, most, short, long) -> list"},
+    {"line_numbers", line_numbers, METH_VARARGS, "line_numbers(text, offsets) -> list"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from . import _kernels as kernels
 from .errors import CorpusSearchError
 from .markup import (
     LINE_MARK,
@@ -45,11 +46,10 @@ LOOKAHEAD = 32  # normalised characters after a block that are indexed with it
 BLOCK_CHARS = 65536  # original characters of passages grouped into one Whoosh document
 CHUNK_CHARS = 1 << 20  # original characters normalised at a time
 
-_SENTENCE_END = re.compile(r"[。！？!?；;…．]+[”’」』）》〉】\"')\]]*")
+SENTENCE_ENDS = "。！？!?；;…．"  # a run of these ends a sentence,
+CLOSING = "”’」』）》〉】\"')]"  # with the closing quotes and brackets that follow it
+WEAK_BREAKS = "，,、：:"  # where a sentence longer than MAX_PASSAGE is cut, or at whitespace
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_WEAK_BREAK = re.compile(r"[，,、：:]|\r\n|\r|\n|\s")
-_LEADING_SPACE = re.compile(r"[\s\u200b\ufeff]*")
-_LEADING_SPACE_OR_LINE_MARK = re.compile(rf"[\s\u200b\ufeff{LINE_MARK}]*")  # in a file with markup
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,55 +93,19 @@ def line_starts(text: str) -> list[int]:
     return [m.end() for m in _LINE_BREAK.finditer(text)]
 
 
-def line_of(starts: list[int], offset: int) -> int:
-    """The 1-based line holding `offset`, given `line_starts(text)`."""
-    return bisect.bisect_right(starts, offset) + 1
-
-
-def _forced_cut(text: str, start: int) -> int:
-    """Where to cut a sentence longer than MAX_PASSAGE: after a comma or at a break, else hard."""
-    window = text[start : start + MAX_PASSAGE]
-    best = -1
-    for weak in _WEAK_BREAK.finditer(window):
-        if weak.end() > MAX_PASSAGE // 2:
-            best = weak.end()
-    return start + (best if best > 0 else len(window))
-
-
 def passage_bounds(text: str, begin: int = 0, markup: bool = False) -> list[int]:
     """Start offsets of the passages of `text` from `begin` (the first is where the text starts, after
-    whitespace); with `markup`, line marks count as whitespace."""
-    leading = _LEADING_SPACE_OR_LINE_MARK if markup else _LEADING_SPACE
-    starts: list[int] = []
-    start = leading.match(text, begin).end()
-    if start == len(text):
-        return starts
-    starts.append(start)
-    for end_match in _SENTENCE_END.finditer(text, start):
-        end = end_match.end()
-        if end <= start:
-            continue
-        while end - start > MAX_PASSAGE:
-            start = leading.match(text, _forced_cut(text, start)).end()
-            starts.append(start)
-        if end <= start:
-            continue
-        space = leading.match(text, end).group()
-        breaks = len(_LINE_BREAK.findall(space))
-        length = end - start
-        if (breaks >= 2 or (breaks == 1 and length >= SHORT_PASSAGE)) or length >= LONG_PASSAGE:
-            next_start = end + len(space)
-            if next_start >= len(text):
-                return starts
-            start = next_start
-            starts.append(start)
-    while len(text) - start > MAX_PASSAGE:
-        cut = leading.match(text, _forced_cut(text, start)).end()
-        if cut >= len(text):
-            break
-        start = cut
-        starts.append(start)
-    return starts
+    whitespace: Python's `\\s`, U+200B and U+FEFF); with `markup`, line marks count as whitespace.
+
+    A sentence ends after a run of SENTENCE_ENDS and the CLOSING marks after it. The passage ends there
+    when the whitespace after it holds two line breaks, or one and the passage is SHORT_PASSAGE
+    characters or more, or the passage is LONG_PASSAGE or more; the next starts after that whitespace.
+    A passage longer than MAX_PASSAGE is cut after the last WEAK_BREAKS or whitespace in its first
+    MAX_PASSAGE characters, when that lies past half of them, else after all of them. In one pass in C
+    (_kernels.passage_bounds); tests/test_loader.py checks it against the regexes it replaced."""
+    mark = LINE_MARK if markup else ""
+    args = (SENTENCE_ENDS, CLOSING, WEAK_BREAKS, mark, MAX_PASSAGE, SHORT_PASSAGE, LONG_PASSAGE)
+    return kernels.passage_bounds(text, begin, *args)
 
 
 def _normalize_part(text: str, start: int, end: int, markup: bool = False) -> tuple[str, list[int]]:
@@ -184,8 +148,8 @@ def blocks_from_text(
         starts = passage_bounds(text)
     if not starts:
         return
-    line_offsets = line_starts(text)
     starts.append(len(text))
+    start_lines = kernels.line_numbers(text, starts) if record < 0 else None
     number = first_number
     first = 0
     while first < len(starts) - 1:
@@ -201,10 +165,7 @@ def blocks_from_text(
             following = ""
         origin = starts[first]
         norm_starts = [bisect.bisect_left(to_original, start - origin) for start in starts[first:last]]
-        if record < 0:
-            lines = [line_of(line_offsets, start) for start in starts[first:last]]
-        else:
-            lines = [line] * (last - first)
+        lines = [line] * (last - first) if start_lines is None else start_lines[first:last]
         norm_starts.append(len(norm_text))
         while first < last:
             end = first + 1  # one past the block's last passage
