@@ -131,6 +131,37 @@ def test_strings_counted_are_the_normalised_text_cut_and_counted(small_parts, da
     assert part.strings_counted(starts, ends) == Counter(text[at:end] for at, end in ranges)
 
 
+def test_a_big_last_part_is_written_as_two_halves_cut_where_a_file_ends(tmp_path, monkeypatch):
+    # Four files of 3,000 characters, three of 500: the cut nearest the middle is after the second file.
+    monkeypatch.setattr(segment, "SPLIT_CHARS", 1000)
+    text = normalize(read_text(str(FILES[0]))).text
+    files = {f"{n}.txt": text[n * 3000 : (n + 1) * 3000] for n in range(4)}
+    files.update({f"{n}.txt": text[n * 500 : (n + 1) * 500] for n in range(4, 7)})
+    builder = PartBuilder(str(tmp_path), "MAIN_split")
+    DOC_PATHS.clear()
+    for path, content in files.items():
+        for block in blocks_from_text(path, content, 700):
+            builder.add(block_document(block)[1])
+            DOC_PATHS.append(path)
+    parts = [Part(str(tmp_path / name)) for name in builder.finish()]
+    assert [sorted({part_path(part, block) for block in range(len(part.block_doc))}) for part in parts] == [
+        ["0.txt", "1.txt"],
+        ["2.txt", "3.txt", "4.txt", "5.txt", "6.txt"],
+    ]
+    texts = {path: fold(normalize(content).text) for path, content in files.items()}
+    for needle in {text[at : at + size] for at in range(0, 3000, 97) for size in (1, 2, 5)}:
+        expected = {path: scan(haystack, needle) for path, haystack in texts.items()}
+        assert starts_in_parts(parts, needle) == {path: starts for path, starts in expected.items() if starts}
+
+
+def test_a_big_last_part_of_one_file_stays_one_part(tmp_path, monkeypatch):
+    monkeypatch.setattr(segment, "SPLIT_CHARS", 1000)
+    builder = PartBuilder(str(tmp_path), "MAIN_one")
+    for block in blocks_from_text("a.txt", read_text(str(FILES[0]))[:9000], 700):
+        builder.add(block_document(block)[1])
+    assert len(builder.finish()) == 1
+
+
 def test_a_string_with_a_character_the_part_lacks_is_not_found(small_parts):
     parts, _ = small_parts
     assert all(len(part.find("临时党支部")) == 0 for part in parts)

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 
 SEPARATOR = 0x110000  # one past the last code point: ends each file (or record) in a part
 PART_CHARS = 1 << 24  # characters; a run of blocks is cut into parts of about this size (bounded memory)
+SPLIT_CHARS = 1 << 21  # characters; the last part of a build, from this size, is written as two (finish)
 BUCKET_SHIFT = 6  # passage_bucket counts passages per run of BUCKET = 64 positions (a passage is ~50)
 BUCKET = 1 << BUCKET_SHIFT
 _SUFFIX = ".seg"
@@ -116,7 +117,8 @@ class PartBuilder:
     """Collects the blocks of one new Whoosh segment, in document order, and writes them as parts, each
     as soon as it is full. A full part is written in a background thread while the next one fills, so the
     workers analysing files never wait for a suffix array to be sorted; one part is written at a time,
-    so memory holds two parts at most."""
+    so memory holds two parts at most. The last is written as two halves sorted side by side when it is
+    big (finish)."""
 
     index_dir: str
     segment_id: str
@@ -124,7 +126,7 @@ class PartBuilder:
     pending_chars: int = 0
     next_doc: int = 0
     written: list[str] = field(default_factory=list)
-    writing: Future | None = None  # the part being written, in a thread of its own
+    writing: list[Future] = field(default_factory=list)  # the parts being written, each in a thread of its own
 
     def add(self, piece: BlockPiece) -> None:
         """Add the next block (the next Whoosh document), closing the part before it once that is full:
@@ -138,8 +140,20 @@ class PartBuilder:
         self.next_doc += 1
 
     def finish(self) -> list[str]:
-        """Write what is left and wait until every part is written; the names of the part files."""
-        if self.pending:
+        """Write what is left and wait until every part is written; the names of the part files.
+
+        What is left is written as two parts sorted side by side when it holds SPLIT_CHARS characters or
+        more and a file (or record) ends near its middle: a suffix sort takes one core, and at the end of
+        a build nothing else runs (the 1x corpus's one part sorted in 0.72-0.85 s, its halves side by
+        side in 0.38-0.44 s)."""
+        half = _middle_boundary(self.pending) if self.pending_chars >= SPLIT_CHARS else 0
+        if half:
+            rest = self.pending[half:]
+            self.pending = self.pending[:half]
+            self._write(continues=False)
+            self.pending = rest
+            self._write(continues=False, alongside=True)
+        elif self.pending:
             self._write(continues=False)
         self._wait()
         return self.written
@@ -153,22 +167,40 @@ class PartBuilder:
             _remove(os.path.join(self.index_dir, name))
         self.written = []
 
-    def _write(self, continues: bool) -> None:
+    def _write(self, continues: bool, alongside: bool = False) -> None:
+        """Write the pending blocks as the next part, in a thread, once the parts being written are done
+        (or, `alongside`, at once)."""
         from concurrent.futures import ThreadPoolExecutor
 
         name = f"cs-{self.segment_id}-{len(self.written)}{_SUFFIX}"
         blocks, self.pending, self.pending_chars = self.pending, [], 0
-        self._wait()
+        if not alongside:
+            self._wait()
         writer = ThreadPoolExecutor(1, thread_name_prefix="cs-part")
-        self.writing = writer.submit(_encode_and_write, os.path.join(self.index_dir, name), blocks, continues)
+        self.writing.append(writer.submit(_encode_and_write, os.path.join(self.index_dir, name), blocks, continues))
         writer.shutdown(wait=False)  # its thread ends once this part is written
         self.written.append(name)
 
     def _wait(self) -> None:
-        """Wait for the part being written; its error is raised here."""
-        writing, self.writing = self.writing, None
-        if writing is not None:
-            writing.result()
+        """Wait for the parts being written; the first error is raised here."""
+        writing, self.writing = self.writing, []
+        errors = [future.exception() for future in writing]  # waits for each: all are done before one raises
+        for error in errors:
+            if error is not None:
+                raise error
+
+
+def _middle_boundary(blocks: list[tuple[int, BlockPiece]]) -> int:
+    """The index of the block, after the first, that starts a file (or record) nearest the middle of the
+    blocks' characters; 0 when none lies in their middle half."""
+    sizes = list(itertools.accumulate(len(piece.folded) for _, piece in blocks))
+    total = sizes[-1] if sizes else 0
+    cuts = [
+        index
+        for index in range(1, len(blocks))
+        if blocks[index][1].document != blocks[index - 1][1].document and total <= 4 * sizes[index - 1] <= 3 * total
+    ]
+    return min(cuts, key=lambda index: abs(2 * sizes[index - 1] - total), default=0)
 
 
 def _encode_and_write(path: str, blocks: list[tuple[int, BlockPiece]], continues: bool) -> None:
