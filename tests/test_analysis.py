@@ -26,7 +26,7 @@ from corpus_search.analysis import (
 from corpus_search.normalize import HAN_RANGES, is_han
 
 
-def test_jieba_loads_its_dictionary_file_without_pkg_resources(tmp_path):
+def test_jieba_loads_its_dictionary_from_its_file_without_pkg_resources_then_from_its_cache(tmp_path):
     # A new process with an empty temporary folder: no jieba.cache, so jieba reads dict.txt itself,
     # through its fallback for a missing pkg_resources; its cut is the one this process's jieba makes.
     code = (
@@ -38,6 +38,16 @@ def test_jieba_loads_its_dictionary_file_without_pkg_resources(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.split() == ["False", "/".join(cut(text).pieces)]
     assert (tmp_path / "jieba.cache").is_file()
+    # Then from the cache jieba wrote, read whole (analysis._WholeFileMarshal): what marshal.load reads.
+    code = (
+        "import marshal, sys, jieba; from corpus_search.analysis import _WholeFileMarshal, segmenter; "
+        "tokenizer = segmenter(); cache = open(sys.argv[1], 'rb'); "
+        "print(jieba.marshal is _WholeFileMarshal, (tokenizer.FREQ, tokenizer.total) == marshal.load(cache))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "jieba.cache")], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.split() == ["True", "True"]
 
 
 def test_segment_gives_offsets_and_drops_whitespace():
