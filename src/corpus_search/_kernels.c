@@ -1465,6 +1465,12 @@ static Py_ssize_t forced_cut(const Bounds *b, Py_ssize_t start) {
     return start + (best > b->most / 2 ? best : window);
 }
 
+/* Whether a line break (\r\n, \r or \n) ends with the character at i, in a text of `length`. */
+static inline int ends_line(int kind, const void *data, Py_ssize_t i, Py_ssize_t length) {
+    Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+    return ch == '\n' || (ch == '\r' && !(i + 1 < length && PyUnicode_READ(kind, data, i + 1) == '\n'));
+}
+
 static int append_offset(PyObject *list, Py_ssize_t offset) {
     PyObject *number = PyLong_FromSsize_t(offset);
     if (number == NULL) return -1;
@@ -1517,10 +1523,7 @@ static PyObject *passage_bounds(PyObject *self, PyObject *args) {
         }
         if (end <= start) continue;
         Py_ssize_t after = past_space(&b, end), breaks = 0;
-        for (Py_ssize_t k = end; k < after; k++) {
-            Py_UCS4 ch = PyUnicode_READ(b.kind, b.data, k);
-            breaks += ch == '\n' || (ch == '\r' && !(k + 1 < after && PyUnicode_READ(b.kind, b.data, k + 1) == '\n'));
-        }
+        for (Py_ssize_t k = end; k < after; k++) breaks += ends_line(b.kind, b.data, k, after);
         Py_ssize_t length = end - start;
         if (breaks >= 2 || (breaks == 1 && length >= short_passage) || length >= long_passage) {
             if (after >= b.length) return starts;
@@ -1559,10 +1562,7 @@ static PyObject *line_numbers(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "line_numbers: offsets must rise and lie in the text");
             goto failed;
         }
-        for (; at < offset; at++) {
-            Py_UCS4 ch = PyUnicode_READ(kind, data, at);
-            line += ch == '\n' || (ch == '\r' && !(at + 1 < length && PyUnicode_READ(kind, data, at + 1) == '\n'));
-        }
+        for (; at < offset; at++) line += ends_line(kind, data, at, length);
         PyObject *number = PyLong_FromSsize_t(line);
         if (number == NULL) goto failed;
         PyList_SET_ITEM(lines, k, number);

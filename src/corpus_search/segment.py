@@ -41,7 +41,7 @@ hold its documents in order, each exactly once (the reader checks). Arrays:
   for collocates cost one table per part rather than one per block (the per-block counts stay in
   Whoosh's `words` column, for the blocks a path filter or a deletion leaves out).
 
-(About 465 lines: it owns the part format, so writing a part (the builder that fills parts and writes
+(About 500 lines: it owns the part format, so writing a part (the builder that fills parts and writes
 them in the background, and the encoder) stays beside reading one, and so does reading its text back:
 characters, code points and the strings at many ranges counted.)
 """
