@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from corpus_search import build_index
-from corpus_search.loader import line_starts, read_text
+from corpus_search.loader import line_starts, passage_bounds, read_text
+from corpus_search.markup import has_markup
 from corpus_search.normalize import normalize
 from corpus_search.search import Searcher
 from corpus_search.variants import fold
@@ -122,6 +123,7 @@ class OracleFile:
         self.to_original = normalized.to_original
         self.line_offsets = line_starts(text)
         self.original = text
+        self._passages: list[int] | None = None
 
     def line_at(self, index: int) -> int:
         return bisect.bisect_right(self.line_offsets, self.to_original[index]) + 1
@@ -132,6 +134,23 @@ class OracleFile:
         at = haystack.find(needle)
         while at >= 0:
             found.add((self.path, self.line_at(at)))
+            at = haystack.find(needle, at + 1)
+        return found
+
+    def passages_with(self, needle: str, folded: bool = True) -> set[tuple[str, int, int]]:
+        """(path, first line, start offset) of every passage where `needle` starts in the normalised (folded) text:
+        passages as loader.passage_bounds cuts the file (tests/test_loader.py checks it against the
+        regexes it replaced), each holding the occurrences whose first character comes from its text."""
+        if self._passages is None:
+            assert not has_markup(self.original), f"{self.path}: the oracle reads plain text only"
+            self._passages = passage_bounds(self.original)
+        haystack = self.folded if folded else self.text
+        found = set()
+        at = haystack.find(needle)
+        while at >= 0:
+            passage = bisect.bisect_right(self._passages, self.to_original[at]) - 1
+            start = self._passages[passage]
+            found.add((self.path, bisect.bisect_right(self.line_offsets, start) + 1, start))
             at = haystack.find(needle, at + 1)
         return found
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -14,7 +16,6 @@ from corpus_search import build_index, search
 from corpus_search.concordance import collocates
 from corpus_search.loader import read_text
 from corpus_search.normalize import is_han, normalize, to_script
-from corpus_search.query import parse
 from corpus_search.search import Searcher
 from corpus_search.variants import fold
 from documents import write_records
@@ -83,18 +84,93 @@ def test_exact_script_finds_exactly_what_a_scan_without_folding_finds(data, orac
     assert hit_starts(sample_searcher, query, exact_script=True) == oracle_starts(oracle, query, folded=False)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(data=st.data())
-def test_two_terms_find_passages_holding_both(data, oracle, wrapped_starts, sample_searcher):
-    first = data.draw(han_substring(oracle, wrapped_starts))
-    second = data.draw(han_substring(oracle, wrapped_starts))
-    hits = list(sample_searcher.run(f"{first} {second}").hits())
-    # Precision: every hit holds both terms; recall: every passage holding both is a hit.
+@st.composite
+def two_terms(draw, oracle: list[OracleFile], wrapped: list[tuple[int, int]]) -> tuple[str, str]:
+    """Two Han substrings of real files: often the second from the text just around the first, so that
+    both are in one passage, else from anywhere."""
+    first = draw(han_substring(oracle, wrapped))
+    if not draw(st.booleans()):
+        return first, draw(han_substring(oracle, wrapped))
+    entry = draw(st.sampled_from([entry for entry in oracle if fold(normalize(first).text) in entry.folded]))
+    at = entry.folded.index(fold(normalize(first).text))
+    length = draw(st.integers(1, 4))
+    start = max(0, at + draw(st.integers(-40, 40)))
+    second = entry.text[start : start + length]
+    assume(len(second) == length and all(is_han(char) for char in second))
+    return first, second
+
+
+def oracle_passages(oracle: list[OracleFile], typed: str) -> set[tuple[str, int, int]]:
+    """(path, first line, start) of every passage where the typed term, or one of its alternatives,
+    starts in the folded text of the files."""
+    found: set[tuple[str, int, int]] = set()
+    for needle in needles(typed):
+        for entry in oracle:
+            found |= entry.passages_with(needle)
+    return found
+
+
+def check_both_terms(searcher: Searcher, oracle: list[OracleFile], first: str, second: str) -> None:
+    """`first second` finds the passages a scan finds both in (as many, on the same lines of the same
+    files), and each hit shows both terms."""
+    hits = list(searcher.run(f"{first} {second}").hits())
     for hit in hits:
         shown = {fold(normalize(match.text).text) for match in hit.matches}
         assert shown & needles(first) and shown & needles(second)
-    expected = set(sample_searcher.occurrences(parse(first))) & set(sample_searcher.occurrences(parse(second)))
-    assert len(hits) == len(expected)
+    expected = oracle_passages(oracle, first) & oracle_passages(oracle, second)
+    assert Counter((hit.passage.path, hit.passage.line) for hit in hits) == Counter(
+        (path, line) for path, line, _ in expected
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_two_terms_find_passages_holding_both(data, oracle, wrapped_starts, sample_searcher):
+    check_both_terms(sample_searcher, oracle, *data.draw(two_terms(oracle, wrapped_starts)))
+
+
+@pytest.fixture(scope="module")
+def updated_sample(corpus_dir, tmp_path_factory) -> tuple[str, list[OracleFile]]:
+    """An index of heads of the corpus's files built over three runs, files added, changed and deleted
+    (three segments, with deleted blocks among them), and the oracle of the files it ends with."""
+    texts = tmp_path_factory.mktemp("updated-texts")
+    sources = [*sorted((corpus_dir / "novels").glob("*.txt")), *sorted((corpus_dir / "tang").glob("*.txt"))[:3]]
+    heads = {path.name: read_text(str(path))[:40000] for path in sources}
+    names = list(heads)
+    index_dir = str(tmp_path_factory.mktemp("updated") / "index")
+    for name in names[:4]:
+        (texts / name).write_text(heads[name], encoding="utf-8")
+    build_index([str(texts)], index_dir)
+    (texts / names[0]).write_text(heads[names[0]] + "\n宝玉道：明月不知风雨。\n", encoding="utf-8")
+    (texts / names[1]).unlink()
+    (texts / names[4]).write_text(heads[names[4]], encoding="utf-8")
+    build_index([str(texts)], index_dir)
+    (texts / names[2]).write_text("长安明月，宝玉黛玉。\n" + heads[names[2]][:20000], encoding="utf-8")
+    for name in names[5:]:
+        (texts / name).write_text(heads[name], encoding="utf-8")
+    report = build_index([str(texts)], index_dir)
+    assert (report.added, report.updated, report.removed) == (len(names) - 5, 1, 0)
+    with Searcher(index_dir) as searcher:
+        assert len(searcher.reader.parts) >= 3  # a part or more for each run's segment
+    return index_dir, [OracleFile(str(texts / name)) for name in sorted(os.listdir(texts))]
+
+
+@pytest.fixture(scope="module")
+def updated_searcher(updated_sample):
+    with Searcher(updated_sample[0]) as searcher:
+        yield searcher
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_an_updated_index_finds_what_a_scan_of_its_files_finds(data, updated_sample, updated_searcher):
+    """Terms, folded and as typed, and two terms together, over an index of three segments with
+    deletions: what a scan of the files it ends with finds."""
+    files = updated_sample[1]
+    query = data.draw(han_substring(files, []))
+    assert hit_starts(updated_searcher, query) == oracle_starts(files, query)
+    assert hit_starts(updated_searcher, query, exact_script=True) == oracle_starts(files, query, folded=False)
+    check_both_terms(updated_searcher, files, *data.draw(two_terms(files, [])))
 
 
 def test_wrapped_lines_are_part_of_the_sample(wrapped_starts):
@@ -189,19 +265,21 @@ def test_hits_read_the_index_s_text_or_normalise_again_alike(sample_searcher, mo
 
 
 UPDATE_QUERIES = ["宝玉", "明月", "不知", "的 -宝玉", "花*月", "宝玉 NEAR/5 黛玉", "長安 OR 长安", "风 雨"]
+UPDATE_OPTIONS = [None, "whole_words", "exact_script", "ignore_punct"]
 
 
 def answers(index_dir: str) -> dict[str, list]:
-    """Every hit of each query: path, line, score and spans, in rank order, with the total."""
+    """Every hit of each query, as typed and with each matching option: path, line, score and spans, in
+    rank order, with the total."""
     found = {}
     with Searcher(index_dir) as searcher:
-        for query in UPDATE_QUERIES:
-            result = searcher.run(query)
+        for query, option in itertools.product(UPDATE_QUERIES, UPDATE_OPTIONS):
+            result = searcher.run(query, **{option: True} if option else {})
             hits = [
                 (hit.passage.path, hit.line, round(hit.score, 9), [(m.start, m.end) for m in hit.matches])
                 for hit in result.hits()
             ]
-            found[query] = [result.total, result.counts(), hits]
+            found[f"{query} {option}"] = [result.total, result.counts(), hits]
         for query, paths in [("宝玉", None), ("明月", None), ("不知", ("*.txt",)), ("宝玉", ("红楼梦*", "西游记*"))]:
             # Corpus frequencies come from each part's summed word counts less the blocks left out
             # (deleted, or outside the path filter): they must equal a fresh build's.
@@ -250,6 +328,35 @@ def test_an_updated_index_answers_as_a_fresh_build(corpus_dir, tmp_path):
     fresh = str(tmp_path / "fresh")
     build_index([str(texts)], fresh)
     assert answers(updated) == answers(fresh)
+
+
+def test_an_update_reads_only_the_files_that_changed(corpus_dir, tmp_path, monkeypatch):
+    """Each run after one file changed extracts and segments that file alone: a file touched with the
+    same bytes is hashed and kept, and segments merged on the way have their blocks copied, not cut
+    again."""
+    from corpus_search import indexing
+    from corpus_search.segment import part_files
+
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    for number, path in enumerate(sorted((corpus_dir / "novels").glob("*.txt"))):
+        (texts / f"{number}.txt").write_text(read_text(str(path))[:6000], encoding="utf-8")
+    index_dir = str(tmp_path / "index")
+    build_index([str(texts)], index_dir, workers=1)
+    extracted: list[str] = []
+    extract = indexing.extract
+    monkeypatch.setattr(indexing, "extract", lambda path, *args: extracted.append(path) or extract(path, *args))
+    counts = []
+    for step in range(indexing.MAX_SEGMENTS + 2):
+        changed, touched = texts / f"{step % 2}.txt", texts / f"{2 + step % 2}.txt"
+        changed.write_text(changed.read_text(encoding="utf-8") + f"\n第{step}次。\n", encoding="utf-8")
+        os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+        extracted.clear()
+        report = build_index([str(texts)], index_dir, workers=1)
+        assert extracted == [str(changed)]
+        assert (report.updated, report.unchanged) == (1, 3)
+        counts.append(len(part_files(os.listdir(index_dir))))
+    assert any(later < earlier for earlier, later in zip(counts, counts[1:], strict=False))  # a merge happened
 
 
 def test_segments_are_merged_and_still_answer_as_a_fresh_build(corpus_dir, tmp_path):
