@@ -24,6 +24,7 @@ from corpus_search.loader import (
 )
 from corpus_search.markup import LINE_MARK
 from corpus_search.normalize import normalize
+from corpus_search.store import Layout
 
 
 def line_of(starts: list[int], offset: int) -> int:
@@ -161,6 +162,11 @@ def test_blocks_cover_the_text_and_its_normalised_form(text, block_chars):
         for index, text_start in enumerate(block.text_starts):
             assert block.lines[index] == line_of(starts, offset + text_start)
         offset += len(block.text)
+        layout = Layout.from_bytes(Layout.encode(block))  # the passage_starts column, read back
+        assert Layout.passages(Layout.encode(block)) == len(block.text_starts) == len(layout.lines)
+        assert list(layout.norm_starts) == [*block.norm_starts, len(block.normalized)]
+        assert list(layout.text_starts) == [*block.text_starts, len(block.text)]
+        assert list(layout.lines) == block.lines
 
 
 def test_real_files_cut_into_bounded_passages(corpus_dir):

@@ -31,26 +31,10 @@ from .normalize import is_punctuation
 from .parallel import side_by_side
 from .segment import BUCKET_SHIFT, SEPARATOR, Part
 from .shards import index_dirs
-from .store import open_index, open_parts
+from .store import Layout, open_index, open_parts
 from .variants import fold
 
 _EMPTY = np.zeros(0, dtype=np.int64)
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Where a block's passages start (normalised and original offsets) and their first lines."""
-
-    norm_starts: array
-    text_starts: array
-    lines: array
-
-    @classmethod
-    def from_bytes(cls, packed: bytes) -> Layout:
-        values = array("I")
-        values.frombytes(packed)
-        count = (len(values) - 2) // 3
-        return cls(values[: count + 1], values[count + 1 : 2 * count + 2], values[2 * count + 2 :])
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,9 +43,9 @@ from .metadata import Condition, Metadata, document_filter, parse_condition
 from .model import Hit
 from .query import And, Near, Node, Not, Or, Term, Unit, parse, positive_terms, positive_units, without_punctuation
 from .ranking import BM25, Statistics, contenders, in_passages, rank_order
-from .reader import Layout, Located, common, in_sorted, sorted_unique, without
+from .reader import Located, common, in_sorted, sorted_unique, without
 from .shards import read_metadata
-from .store import DEFAULT_INDEX
+from .store import DEFAULT_INDEX, Layout
 
 __all__ = ["MatchOptions", "PassageKey", "SearchResult", "Searcher", "Span", "path_filter", "search", "variant_group"]
 

@@ -1,13 +1,17 @@
 """The index on disk: a Whoosh index of passages, the suffix-array parts beside its segments (segment.py),
 a manifest of the files it was built from, and the user dictionary it was segmented with. This module
-owns that layout: the Whoosh schema and what a block's document holds (encoded here, decoded by
-reader.py), the manifest, the stored dictionary, and the checks every open makes. Building and updating
+owns that layout: the Whoosh schema and what a block's document holds (its columns encoded here and
+decoded beside their encoders: the passages' layout here, the word counts in analysis.py, the markup in
+markup.py), the manifest, the stored dictionary, and the checks every open makes. Building and updating
 an index is indexing.py's work, through the functions here; a query imports this module and not that one.
 
 The manifest is JSON: `{"format", "passages", "chars"}` first (what opening an index for a query reads),
 then `roots`, `globs`, `text_field`, `user_dict` and `files` (one entry per file: path, size, mtime_ns,
 sha256, chars, passages, and its own metadata fields). A user dictionary for jieba is stored beside it
 (`cs-userdict.txt`, its SHA-256 in the manifest).
+
+(About 420 lines: the schema, the block's columns, the manifest and the checks of an open are the one
+description of an index on disk, and each half of it is read beside the other.)
 """
 
 from __future__ import annotations
@@ -66,17 +70,39 @@ def schema():
     )
 
 
-def _array_bytes(values: list[int]) -> bytes:
-    return array("I", values).tobytes()
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a block's passages start (normalised and original offsets) and their first lines: its
+    `passage_starts` column, encoded and decoded here.
+
+    The column packs three uint32 arrays for a block of n passages: n + 1 normalised starts (the last is
+    the block's normalised length), n + 1 text starts (the last is the text's length), n lines."""
+
+    norm_starts: array
+    text_starts: array
+    lines: array
+
+    @staticmethod
+    def encode(block: Block) -> bytes:
+        starts = [*block.norm_starts, len(block.normalized), *block.text_starts, len(block.text), *block.lines]
+        return array("I", starts).tobytes()
+
+    @classmethod
+    def from_bytes(cls, packed: bytes) -> Layout:
+        values = array("I")
+        values.frombytes(packed)
+        count = (len(values) - 2) // 3
+        return cls(values[: count + 1], values[count + 1 : 2 * count + 2], values[2 * count + 2 :])
+
+    @staticmethod
+    def passages(packed: bytes) -> int:
+        """How many passages the encoded layout of a block holds."""
+        return (len(packed) // 4 - 2) // 3
 
 
 def block_document(block: Block) -> tuple[dict, BlockPiece]:
     """The Whoosh document of a block (what is stored and the per-block columns), and what its suffix
-    array part keeps of it.
-
-    `passage_starts` packs three uint32 arrays for a block of n passages: n + 1 normalised starts (the
-    last is the block's normalised length), n + 1 text starts (the last is the text's length), n lines.
-    """
+    array part keeps of it."""
     words = cut(block.normalized)
     counts = word_counts(words)
     folded, lookahead = fold(block.normalized), fold(block.lookahead)
@@ -85,9 +111,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
         "path": block.path,
         "number": block.number,
         "text": block.text.encode("utf-8", errors="surrogatepass"),
-        "passage_starts": _array_bytes(
-            [*block.norm_starts, len(block.normalized), *block.text_starts, len(block.text), *block.lines]
-        ),
+        "passage_starts": Layout.encode(block),
         "words": counts,
         "markup": encode_block_markup(block.markup),
     }
@@ -108,7 +132,7 @@ def block_document(block: Block) -> tuple[dict, BlockPiece]:
 
 def passages_in(document: dict) -> int:
     """How many passages a block document holds (see block_document)."""
-    return (len(document["passage_starts"]) // 4 - 2) // 3
+    return Layout.passages(document["passage_starts"])
 
 
 def load_manifest(index_dir: str) -> dict:
