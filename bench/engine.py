@@ -338,21 +338,26 @@ def goal_rows(figures: dict, rg: dict, fts5: dict, floors: dict[int, float], cop
     def goal(text: str, measured: str, met: bool) -> None:
         rows.append([text, measured, "yes" if met else "NO"])
 
-    def times(n: int) -> dict[str, float]:
-        return {query: median(found["seconds"]) for query, found in figures[n]["queries"].items()}
+    def times(n: int, key: str = "queries") -> dict[str, float]:
+        found = figures[n].get(key, figures[n]["queries"])
+        return {query: median(each["seconds"]) for query, each in found.items()}
 
     small, large = copies[0], copies[-1]
     for n, limit in ((small, 0.015), (large, 0.030)):
         if n in figures:
             value = p95(list(times(n).values()))
             goal(f"warm query p95 at {n}× ≤ {1000 * limit:.0f} ms", f"{1000 * value:.1f} ms", value <= limit)
+            value = p95(list(times(n, "fresh").values()))
+            text = f"… with the index opened afresh each call, at {n}×"
+            goal(text, f"{1000 * value:.1f} ms", value <= limit)
     if large != small:
         growth = {query: times(large)[query] / times(small)[query] for query in QUERIES}
-        worst = max(growth, key=growth.get)
+        over = sorted((query for query in growth if growth[query] > 2), key=lambda query: -growth[query])
+        listed = ", ".join(f"`{query}` {growth[query]:.1f}×" for query in over)
         goal(
             f"every query at {large}× ≤ 2× its time at {small}×",
-            f"worst `{worst}` {growth[worst]:.1f}×",
-            growth[worst] <= 2,
+            f"{len(over)} of {len(growth)} over: {listed}" if over else "all",
+            not over,
         )
     if rg:
         slower = [query for query, seconds in rg.items() if times(large)[query] >= seconds]
