@@ -1,6 +1,6 @@
 """What a corpus linguist asks of a search result: KWIC lines, frequencies per file, and collocates.
 
-All three start from a SearchResult (search.py): the passages that satisfy the query and, in them, the
+All three start from a SearchResult (results.py): the passages that satisfy the query and, in them, the
 occurrences of its positive units (terms, patterns and NEAR pairs; not the terms under a NOT).
 
 - `kwic`: one Concordance per occurrence, with `width` characters of context each side as written
