@@ -173,6 +173,28 @@ def test_an_updated_index_finds_what_a_scan_of_its_files_finds(data, updated_sam
     check_both_terms(updated_searcher, files, *data.draw(two_terms(files, [])))
 
 
+def test_an_answer_read_and_dropped_leaves_no_cycle_behind(sample_index):
+    """A Searcher, its answer and their arrays are freed as soon as the last reference goes, with no
+    garbage collection: held in a reference cycle, they would keep their pages from the next query
+    (memory.py), which then took twice as long at 16x."""
+    import gc
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        for query in ["宝玉", "宝玉 明月", "宝玉 OR 明月 -黛玉", "宝玉 NEAR/5 黛玉", "-宝玉", "花*月"]:
+            searcher = Searcher(sample_index)
+            result = searcher.run(query)
+            result.total, list(result.hits(3))
+            searcher.close()
+            dropped = weakref.ref(searcher)  # the answer holds its Searcher: both go, or neither
+            del searcher, result
+            assert dropped() is None, query
+    finally:
+        gc.enable()
+
+
 def test_wrapped_lines_are_part_of_the_sample(wrapped_starts):
     assert len(wrapped_starts) > 1000
 
