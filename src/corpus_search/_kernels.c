@@ -1454,8 +1454,9 @@ static Py_ssize_t past_space(const Bounds *b, Py_ssize_t i) {
     return i;
 }
 
-/* loader._forced_cut: after the last weak break (one of `weak`, or whitespace) of the `most` characters
- * from start, when it ends past half of them; else after all of them. */
+/* Where a sentence longer than `most` is cut (tests/test_loader.py holds the regex oracle): after the
+ * last weak break (one of `weak`, or whitespace) of the `most` characters from start, when it ends past
+ * half of them; else after all of them. */
 static Py_ssize_t forced_cut(const Bounds *b, Py_ssize_t start) {
     Py_ssize_t window = b->length - start < b->most ? b->length - start : b->most, best = -1;
     for (Py_ssize_t i = 0; i < window; i++) {

@@ -6,7 +6,7 @@ global too. Everything per position or per passage is a numpy array, computed pa
 per block (a block holds up to 64 K characters of one file, or of one record of a dataset) is built once
 when the index is opened.
 
-(About 660 lines: it is the one door every query reads the index through, positions, blocks,
+(About 640 lines: it is the one door every query reads the index through, positions, blocks,
 passages, files, words and word counts, and splitting it would put a second door on the format.)
 """
 

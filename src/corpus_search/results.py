@@ -114,8 +114,7 @@ class SearchResult:
         searcher, found = self.searcher, np.zeros(len(self.passages))
         for unit in self.units:
             if isinstance(unit, Near):
-                pairs = searcher.pairs(unit, self.options)
-                ids = np.asarray(sorted(pairs), dtype=np.int64)
+                pairs, ids = searcher.pairs(unit, self.options), searcher.passages_of(unit, self.options)
                 found += in_passages(self.passages, ids, np.asarray([len(pairs[id_]) for id_ in ids.tolist()]))
             else:
                 tally = searcher.located(unit, self.options).tally()

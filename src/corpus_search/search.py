@@ -124,8 +124,7 @@ class Searcher:
         """Block spans of every occurrence of a term or a NEAR pair (first start to last end), by passage."""
         reader = self.reader
         if isinstance(unit, Near):
-            pairs = self.pairs(unit, options)
-            ids = np.asarray(sorted(pairs), dtype=np.int64)
+            pairs, ids = self.pairs(unit, options), self.passages_of(unit, options)
             origins = reader.block_start[reader.passage_blocks(ids)].tolist()
             return {
                 key: [(first[0] - origin, second[1] - origin) for first, second in pairs[passage]]
